@@ -1,0 +1,88 @@
+/**
+ * The CLI: a static top-level help and version (no command module loaded), then one citty
+ * command per file, loaded only when named.
+ */
+import { VERSION } from "../config/version";
+import { AirlockError, exitCodeFor, isAirlockError } from "../protocol/errors";
+import type { CommandDef } from "citty";
+
+interface CommandEntry {
+  summary: string;
+  load: () => Promise<CommandDef<any>>;
+  /** commands whose arguments all belong to someone else (a tool's argv) skip option parsing */
+  direct?: (args: readonly string[]) => Promise<number>;
+}
+
+export const COMMANDS: Record<string, CommandEntry> = {
+  check: {
+    summary: "Offline verdict for a command (exit 0 allow, 126 block, 3 needs approval)",
+    load: () => import("./check").then((m) => m.checkCommand),
+  },
+  policy: {
+    summary: "Validate policies (lint) and run their test cases (test)",
+    load: () => import("./policy").then((m) => m.policyCommand),
+  },
+  shim: {
+    summary: "Run a protected tool through Airlock: airlock shim <tool> [args...]",
+    load: () => import("./shim").then((m) => m.shimCommand),
+    direct: (args) => import("./shim").then((m) => m.runShimCommand(args)),
+  },
+};
+
+export const HELP = `airlock ${VERSION}: a policy checkpoint in front of the risky commands AI coding agents run.
+
+Usage: airlock <command> [options]
+
+Commands:
+${Object.entries(COMMANDS)
+  .map(([name, c]) => `  ${name.padEnd(8)} ${c.summary}`)
+  .join("\n")}
+
+Examples:
+  airlock check -- terraform -chdir=infra apply        # blocked by infra-mutation-block (exit 126)
+  airlock check --command 'cd infra && terraform plan'  # allowed (exit 0)
+  airlock check --role terraform-restricted-agent --json -- terraform import x y
+  airlock policy lint ./policies
+  airlock policy test ./policies
+
+Run 'airlock <command> --help' for a command's options. Exit codes: the verdict for check,
+2 for a usage error or invalid input, 1 for any other error.
+Docs: docs/policies.md in the Airlock repository.
+`;
+
+export async function runCli(argv: readonly string[]): Promise<number> {
+  const [first, ...rest] = argv;
+  if (first === undefined || first === "--help" || first === "-h" || first === "help") {
+    if (first === "help" && rest[0] !== undefined) return runCli([rest[0], "--help"]);
+    process.stdout.write(HELP);
+    return 0;
+  }
+  if (first === "--version" || first === "-v" || first === "version") {
+    process.stdout.write(`airlock ${VERSION}\n`);
+    return 0;
+  }
+  try {
+    const entry = COMMANDS[first];
+    if (!entry) {
+      const hint = first.startsWith("-") ? `unknown option ${first}` : `unknown command ${JSON.stringify(first)}`;
+      throw new AirlockError("usage", `${hint}; run 'airlock --help' to see the commands`);
+    }
+    if (entry.direct && rest[0] !== undefined && rest[0] !== "--help" && rest[0] !== "-h") return await entry.direct(rest);
+    const { runCommandDef } = await import("./_runner");
+    return await runCommandDef(`airlock ${first}`, await entry.load(), rest);
+  } catch (error) {
+    return reportError(error);
+  }
+}
+
+/** Prints an error the way every command does and returns its exit code. */
+export function reportError(error: unknown): number {
+  if (isAirlockError(error)) {
+    process.stderr.write(`airlock: error: ${error.message}\n`);
+    for (const d of error.details) process.stderr.write(`  ${d.path ? `${d.path}: ` : ""}${d.message}\n`);
+    return exitCodeFor(error.code);
+  }
+  process.stderr.write(`airlock: internal error: ${error instanceof Error ? error.message : String(error)}\n`);
+  if (process.env.AIRLOCK_LOG === "debug" && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
+  return 1;
+}

@@ -1,0 +1,50 @@
+/**
+ * Every `AIRLOCK_*` environment variable, read in one place through one schema (DESIGN 1).
+ * Nothing is read at import time: call `readEnv()`.
+ */
+import * as v from "valibot";
+import { AirlockError } from "../protocol/errors";
+
+const Opt = (schema: v.GenericSchema<string, unknown>) => v.optional(schema);
+const NonEmpty = v.pipe(v.string(), v.minLength(1, "must not be empty"));
+
+export const EnvSchema = v.object({
+  AIRLOCK_HOME: v.pipe(Opt(NonEmpty), v.description("State folder (default ~/.airlock).")),
+  AIRLOCK_LISTEN: v.pipe(
+    Opt(v.pipe(v.string(), v.regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, "must be host:port"))),
+    v.description("Gateway listen address, host:port."),
+  ),
+  AIRLOCK_GATEWAY_URL: v.pipe(Opt(v.pipe(v.string(), v.url("must be a URL"))), v.description("Gateway base URL.")),
+  AIRLOCK_DATABASE_URL: v.pipe(Opt(NonEmpty), v.description("PostgreSQL URL for a shared control plane.")),
+  AIRLOCK_ADMIN_TOKEN: v.pipe(
+    Opt(v.pipe(v.string(), v.minLength(32, "must be at least 32 characters"))),
+    v.description("Bootstrap admin token used on a store's first start instead of a random one."),
+  ),
+  AIRLOCK_LOG: v.pipe(
+    v.optional(v.picklist(["silent", "error", "warn", "info", "debug", "trace"], "must be one of silent, error, warn, info, debug, trace")),
+    v.description("Log level."),
+  ),
+  AIRLOCK_KNOWN_AGENTS: v.pipe(Opt(v.string()), v.description("Comma-separated process names that replace the known-agents list.")),
+  AIRLOCK_SESSION_ID: v.pipe(Opt(NonEmpty), v.description("Set for governed agents.")),
+  AIRLOCK_SESSION_TOKEN: v.pipe(Opt(NonEmpty), v.description("Set for governed agents.")),
+  AIRLOCK_SOCKET: v.pipe(Opt(NonEmpty), v.description("Daemon socket path, set for governed agents.")),
+});
+
+export type AirlockEnv = v.InferOutput<typeof EnvSchema> & { HOME: string | undefined };
+
+export function readEnv(env: Record<string, string | undefined> = process.env): AirlockEnv {
+  const picked: Record<string, string> = {};
+  for (const key of Object.keys(EnvSchema.entries)) {
+    const value = env[key];
+    if (value !== undefined && value !== "") picked[key] = value;
+  }
+  const result = v.safeParse(EnvSchema, picked);
+  if (!result.success) {
+    throw new AirlockError(
+      "invalid_input",
+      "invalid environment",
+      result.issues.map((i) => ({ path: String(i.path?.[0]?.key ?? ""), message: i.message })),
+    );
+  }
+  return { ...result.output, HOME: env.HOME };
+}
