@@ -19,7 +19,8 @@ export function checkOptions(name: string, argsDef: ArgsDef, rawArgs: readonly s
     if (def.type === "positional") continue;
     long.set(kebab(key), def.type ?? "string");
     long.set(key, def.type ?? "string");
-    const aliases = def.alias === undefined ? [] : Array.isArray(def.alias) ? def.alias : [def.alias];
+    const alias = (def as { alias?: string | string[] }).alias;
+    const aliases = alias === undefined ? [] : Array.isArray(alias) ? alias : [alias];
     for (const a of aliases) (a.length === 1 ? short : long).set(a, def.type ?? "string");
   }
   for (let i = 0; i < rawArgs.length; i++) {

@@ -2,6 +2,7 @@
  * The CLI: a static top-level help and version (no command module loaded), then one citty
  * command per file, loaded only when named.
  */
+import { debugEnabled } from "../config/debug";
 import { VERSION } from "../config/version";
 import { AirlockError, exitCodeFor, isAirlockError } from "../protocol/errors";
 import type { CommandDef } from "citty";
@@ -83,6 +84,6 @@ export function reportError(error: unknown): number {
     return exitCodeFor(error.code);
   }
   process.stderr.write(`airlock: internal error: ${error instanceof Error ? error.message : String(error)}\n`);
-  if (process.env.AIRLOCK_LOG === "debug" && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
+  if (debugEnabled() && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
   return 1;
 }

@@ -5,8 +5,8 @@
 import * as v from "valibot";
 import { AirlockError } from "../protocol/errors";
 
-const Opt = (schema: v.GenericSchema<string, unknown>) => v.optional(schema);
 const NonEmpty = v.pipe(v.string(), v.minLength(1, "must not be empty"));
+const Opt = <T extends v.GenericSchema<unknown, string>>(schema: T) => v.optional(schema);
 
 export const EnvSchema = v.object({
   AIRLOCK_HOME: v.pipe(Opt(NonEmpty), v.description("State folder (default ~/.airlock).")),
@@ -48,3 +48,4 @@ export function readEnv(env: Record<string, string | undefined> = process.env): 
   }
   return { ...result.output, HOME: env.HOME };
 }
+

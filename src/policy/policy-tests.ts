@@ -6,7 +6,7 @@
 import type { ShellAnalyzer } from "../shell/types";
 import { compilePolicySet, displayWords, evaluateAnalysis, type CompiledPolicySet, type Verdict } from "./engine";
 import { resolveRole, type LoadedPolicies } from "./load";
-import { VERDICTS, type VerdictKind } from "./schema";
+import type { VerdictKind } from "./schema";
 
 export interface TestCaseResult {
   file: string;
@@ -31,7 +31,7 @@ export function runPolicyTests(loaded: LoadedPolicies, analyzer: ShellAnalyzer):
     if (!policy.tests) continue;
     // examples test the rules themselves, so a disabled policy is evaluated as if active
     const set = compilePolicySet({ role: null, policies: [{ ...policy, status: "active" }], profiles: loaded.profiles });
-    for (const expect of VERDICTS) {
+    for (const expect of ["block", "require_approval", "allow"] as const) {
       policy.tests[expect]?.forEach((command, i) => run(set, file, `tests.${expect}[${i}]`, command, expect, null));
     }
   }

@@ -1,0 +1,15 @@
+/**
+ * `npm run bench`: every benchmark, figures printed. Targets are reported as met or MISSED;
+ * they are never asserted in unit tests (timing on a shared 2-core machine is not a test).
+ */
+import { benchPolicy } from "./policy";
+import { benchShell } from "./shell";
+import { benchStartup } from "./startup";
+
+console.log(`airlock benchmarks — ${new Date().toISOString()} — bun ${Bun.version}, ${navigator.hardwareConcurrency} cores\n`);
+console.log("## policy engine");
+benchPolicy();
+console.log("\n## shell analysis");
+await benchShell();
+console.log("\n## processes (compiled binary)");
+benchStartup();

@@ -1,0 +1,25 @@
+import { expect, test } from "bun:test";
+import { profileFiles, seedPolicyFiles } from "../../src/config/assets";
+import { loadPolicySources } from "../../src/policy/load";
+import { basename } from "../../src/policy/matcher";
+import { PROTECTED_TOOLS } from "../../src/shim/tools";
+import { splitWords } from "../../src/shell/words";
+
+test("every tool with a profile is a protected tool the binary answers to", () => {
+  const tools = profileFiles().map((f) => JSON.parse(f.text).tool as string);
+  expect(tools.length).toBeGreaterThanOrEqual(9);
+  expect(tools.filter((t) => !PROTECTED_TOOLS.has(t))).toEqual([]);
+});
+
+test("every tool a seed policy names is a protected tool or a plain command", () => {
+  const loaded = loadPolicySources(seedPolicyFiles());
+  expect(loaded.problems.filter((p) => p.severity === "error")).toEqual([]);
+  const named = new Set<string>();
+  for (const { value } of loaded.policies.values()) {
+    for (const pattern of [...value.blocked_commands, ...value.rules.filter((r) => r.action !== "allow").map((r) => r.command)]) {
+      const split = splitWords(pattern);
+      if (split.ok) named.add(basename(split.words[0]!));
+    }
+  }
+  expect([...named].filter((t) => !PROTECTED_TOOLS.has(t))).toEqual([]);
+});
