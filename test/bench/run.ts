@@ -5,11 +5,13 @@
 import { benchPolicy } from "./policy";
 import { benchShell } from "./shell";
 import { benchStartup } from "./startup";
+import { benchVerdict } from "./verdict";
 
 console.log(`airlock benchmarks — ${new Date().toISOString()} — bun ${Bun.version}, ${navigator.hardwareConcurrency} cores\n`);
 console.log("## policy engine");
 benchPolicy();
 console.log("\n## shell analysis");
 await benchShell();
+await benchVerdict();
 console.log("\n## processes (compiled binary)");
 benchStartup();

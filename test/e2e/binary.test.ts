@@ -83,4 +83,16 @@ describe("airlock binary", () => {
     expect(tests.code).toBe(0);
     expect(tests.stdout).toMatch(/^\d+ passed, 0 failed$/m);
   });
+
+  test("a hostile working directory cannot reconfigure the binary (.env, bunfig.toml)", async () => {
+    await using dir = await tempDir();
+    const marker = join(dir.path, "preloaded");
+    await Bun.write(join(dir.path, "evil.ts"), `require("node:fs").writeFileSync(${JSON.stringify(marker)}, "x");`);
+    await Bun.write(join(dir.path, "bunfig.toml"), `preload = ["./evil.ts"]\n`);
+    await Bun.write(join(dir.path, ".env"), "AIRLOCK_LOG=nonsense\nNODE_OPTIONS=--require ./evil.ts\n");
+    const r = await run(["check", "--", "terraform", "apply"], { cwd: dir.path });
+    expect(r.code).toBe(126);
+    expect(r.stderr).toBe("");
+    expect(await Bun.file(marker).exists()).toBe(false);
+  });
 });
