@@ -1,0 +1,1227 @@
+/**
+ * The embedded store (DESIGN 6): one SQLite file through bun:sqlite, WAL, versioned migrations.
+ *
+ * - Open: `busy_timeout` first, then WAL (retried on SQLITE_BUSY: two processes opening a brand-new
+ *   file at once can both hit it), `synchronous=NORMAL`, `foreign_keys=ON`, then each pending
+ *   migration inside its own `BEGIN IMMEDIATE`. A database written by a newer airlock is refused.
+ *   The file is created 0600 (it holds token hashes); SQLite gives its -wal/-shm files the same mode.
+ * - Every mutation runs in one `BEGIN IMMEDIATE` transaction that also appends its audit event, so
+ *   the chain is extended under the write lock, its seq stays gapless and the head row (seq, hash)
+ *   moves with it. A failed mutation rolls back and leaves no event.
+ * - Audit `created_at` never decreases along `seq` (an event is stamped max(clock, head time)), so a
+ *   time range is a seq range: filtered audit pages walk an index in seq order and stop after a page.
+ * - Methods are synchronous underneath (bun:sqlite) and return promises to keep the interface the
+ *   PostgreSQL backend shares.
+ */
+import { Database, type SQLQueryBindings, type Statement } from "bun:sqlite";
+import { randomUUID } from "node:crypto";
+import { chmodSync, closeSync, existsSync, openSync, statSync } from "node:fs";
+import { sealEvent, type AuditEvent } from "../audit/chain";
+import { canonicalJson } from "../audit/canonical";
+import { auditCode, type AuditEventType } from "../audit/events";
+import { AirlockError, type ErrorDetail } from "../protocol/errors";
+import {
+  SESSION_STATUSES,
+  TOKEN_KINDS,
+  type ClientRecord,
+  type DecisionRecord,
+  type JsonObject,
+  type Page,
+  type PolicyRecord,
+  type RoleRecord,
+  type SessionRecord,
+  type SessionStatus,
+  type TokenKind,
+  type TokenRecord,
+  type VerdictKind,
+} from "../protocol/records";
+import { decodeCursor, encodeCursor } from "./_cursor";
+import { sha256Hex } from "./_hash";
+import { LATEST_VERSION, MIGRATIONS } from "./_migrations";
+import type {
+  AuditFilter,
+  DecisionFilter,
+  DecisionInput,
+  NewClient,
+  NewSession,
+  NewToken,
+  PageRequest,
+  RoleBundle,
+  SessionFilter,
+  Store,
+  StoreCounts,
+  StoreOptions,
+} from "./types";
+
+const BUSY_TIMEOUT_MS = 5_000;
+const WAL_RETRY_MS = 10_000;
+const MAX_PAGE = 1_000;
+const ITERATE_BATCH = 1_000;
+/** an exclusive upper bound above every seq */
+const SEQ_MAX = Number.MAX_SAFE_INTEGER;
+const VERDICTS: readonly VerdictKind[] = ["allow", "require_approval", "block"];
+const DECISION_EVENT: Record<VerdictKind, AuditEventType> = {
+  allow: "decision.allowed",
+  block: "decision.blocked",
+  require_approval: "decision.approval_required",
+};
+
+// ---------------------------------------------------------------- open
+
+/** Opens (creating when missing) and migrates the SQLite store at `path` (`:memory:` for a private in-memory one). Synchronous. */
+export function openSqliteStore(path: string, options: StoreOptions = {}): Store {
+  const now = options.now ?? (() => new Date());
+  const memory = path === ":memory:";
+  if (!memory) createPrivateFile(path);
+  const db = new Database(path, { create: true, readwrite: true, strict: true });
+  try {
+    db.run(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    if (!memory) enableWal(db, path);
+    db.run("PRAGMA synchronous = NORMAL");
+    db.run("PRAGMA foreign_keys = ON");
+    db.run("PRAGMA cache_size = -32768"); // 32 MiB: keeps the hot index pages of a large audit table
+    db.run("PRAGMA journal_size_limit = 67108864"); // a big batch may grow the WAL: shrink it back to 64 MiB
+    migrate(db, path, now);
+    return new SqliteStore(db, now);
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+}
+
+/** The file holds token hashes: create it 0600, and tighten an existing one (and its WAL files). */
+function createPrivateFile(path: string): void {
+  if (!existsSync(path)) {
+    try {
+      closeSync(openSync(path, "a", 0o600));
+    } catch (error) {
+      throw new AirlockError("unavailable", `cannot create the database ${path}`, [{ path, message: String((error as Error).message) }], { cause: error });
+    }
+  }
+  for (const file of [path, `${path}-wal`, `${path}-shm`]) {
+    try {
+      if (existsSync(file) && (statSync(file).mode & 0o077) !== 0) chmodSync(file, 0o600);
+    } catch {
+      // not ours to change (another owner): SQLite still opens it, the mode is the operator's call
+    }
+  }
+}
+
+function isBusy(error: unknown): boolean {
+  const code = (error as { code?: unknown })?.code;
+  return typeof code === "string" && (code.startsWith("SQLITE_BUSY") || code.startsWith("SQLITE_LOCKED"));
+}
+
+/** BUN-NOTES: on a brand-new file `journal_mode=WAL` can fail with SQLITE_BUSY whatever busy_timeout says. */
+function enableWal(db: Database, path: string): void {
+  const deadline = Date.now() + WAL_RETRY_MS;
+  for (;;) {
+    try {
+      const row = db.prepare("PRAGMA journal_mode = WAL").get() as { journal_mode?: string } | null;
+      if (row?.journal_mode?.toLowerCase() !== "wal") {
+        throw new AirlockError("unavailable", `cannot enable WAL on ${path} (journal_mode is ${row?.journal_mode ?? "unknown"})`);
+      }
+      return;
+    } catch (error) {
+      if (!isBusy(error) || Date.now() > deadline) throw error;
+      Bun.sleepSync(5 + Math.floor(Math.random() * 20));
+    }
+  }
+}
+
+function migrate(db: Database, path: string, now: () => Date): void {
+  for (;;) {
+    db.run("BEGIN IMMEDIATE");
+    try {
+      db.run("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)");
+      const current = (db.prepare("SELECT max(version) AS v FROM schema_migrations").get() as { v: number | null }).v ?? 0;
+      if (current > LATEST_VERSION) {
+        throw new AirlockError(
+          "unavailable",
+          `the database ${path} has schema version ${current}, newer than this airlock understands (${LATEST_VERSION}): upgrade airlock`,
+          [{ path, message: `schema version ${current} > ${LATEST_VERSION}` }],
+        );
+      }
+      const next = MIGRATIONS.find((m) => m.version === current + 1);
+      if (!next) {
+        db.run("COMMIT");
+        return;
+      }
+      db.run(next.sql);
+      db.prepare("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)").run(next.version, next.name, now().toISOString());
+      db.run("COMMIT");
+    } catch (error) {
+      if (db.inTransaction) db.run("ROLLBACK");
+      throw error;
+    }
+  }
+}
+
+// ---------------------------------------------------------------- helpers
+
+function invalid(path: string, message: string): AirlockError {
+  return new AirlockError("invalid_input", message, [{ path, message }]);
+}
+
+const ISO_LIKE = /^\d{4}-\d{2}-\d{2}(?:[T ][\d:.]+(?:Z|[+-]\d{2}:?\d{2})?)?$/;
+
+/** A time given to the store, as the canonical `toISOString()` form (so text order is time order). */
+function isoTime(value: unknown, path: string): string {
+  if (typeof value === "string" && ISO_LIKE.test(value)) {
+    const t = new Date(value);
+    if (!Number.isNaN(t.getTime())) return t.toISOString();
+  }
+  throw invalid(path, `${path} must be an ISO-8601 time`);
+}
+
+function optionalIso(value: unknown, path: string): string | null {
+  return value === undefined || value === null ? null : isoTime(value, path);
+}
+
+function documentId(document: JsonObject, what: string): string {
+  if (typeof document !== "object" || document === null || Array.isArray(document)) throw invalid("document", `a ${what} document must be a JSON object`);
+  const id = document.id;
+  if (typeof id !== "string" || id.length === 0) throw invalid("id", `a ${what} document needs a non-empty string id`);
+  return id;
+}
+
+/** The document to store under `id` on update: its id must be absent or the same. */
+function documentFor(id: string, document: JsonObject, what: string): JsonObject {
+  if (typeof document !== "object" || document === null || Array.isArray(document)) throw invalid("document", `a ${what} document must be a JSON object`);
+  if (document.id === undefined) return { ...document, id };
+  if (document.id !== id) throw invalid("id", `the document's id (${String(document.id)}) does not match the ${what} being updated (${id})`);
+  return document;
+}
+
+function rolePolicyIds(document: JsonObject): string[] {
+  const list = document.policies;
+  if (list === undefined) return [];
+  if (!Array.isArray(list)) throw invalid("policies", "a role's policies must be an array of policy ids");
+  list.forEach((p, i) => {
+    if (typeof p !== "string" || p.length === 0) throw invalid(`policies[${i}]`, "a policy id must be a non-empty string");
+  });
+  return list as string[];
+}
+
+function str(value: unknown): string | null {
+  return typeof value === "string" ? value : null;
+}
+
+function pageLimit(page: PageRequest): number {
+  const limit = page?.limit;
+  if (typeof limit !== "number" || !Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE) {
+    throw invalid("limit", `limit must be an integer from 1 to ${MAX_PAGE}`);
+  }
+  return limit;
+}
+
+function versionCheck(kind: string, id: string, current: number, ifVersion: number | undefined): void {
+  if (ifVersion !== undefined && ifVersion !== current) {
+    throw new AirlockError("conflict", `${kind} ${id} is at version ${current}, not ${ifVersion}`, [{ path: "version", message: `current version is ${current}` }]);
+  }
+}
+
+// ---------------------------------------------------------------- rows
+
+interface TokenRow {
+  id: string;
+  kind: TokenKind;
+  name: string;
+  hash: string;
+  client_id: string | null;
+  created_at: string;
+  created_by: string;
+  expires_at: string | null;
+  last_used_at: string | null;
+  used_at: string | null;
+  revoked_at: string | null;
+}
+interface DocRow {
+  id: string;
+  version: number;
+  document: string;
+  created_at: string;
+  updated_at: string;
+}
+interface SessionRow extends SessionRecord {
+  rid: number;
+  token_hash: string;
+}
+interface DecisionRow extends Omit<DecisionRecord, "normalized"> {
+  rid: number;
+  normalized: string;
+}
+interface AuditRow extends Omit<AuditEvent, "details"> {
+  details: string;
+}
+interface Head {
+  seq: number;
+  hash: string;
+  created_at: string;
+}
+interface HeadRow extends Head {
+  decisions_allow: number;
+  decisions_require_approval: number;
+  decisions_block: number;
+}
+
+function tokenRecord(r: TokenRow): TokenRecord {
+  return {
+    id: r.id,
+    kind: r.kind,
+    name: r.name,
+    client_id: r.client_id,
+    created_at: r.created_at,
+    created_by: r.created_by,
+    expires_at: r.expires_at,
+    last_used_at: r.last_used_at,
+    used_at: r.used_at,
+    revoked_at: r.revoked_at,
+  };
+}
+function docRecord(r: DocRow): PolicyRecord & RoleRecord {
+  return { id: r.id, version: r.version, document: JSON.parse(r.document) as JsonObject, created_at: r.created_at, updated_at: r.updated_at };
+}
+function sessionRecord(r: SessionRow): SessionRecord {
+  return {
+    id: r.id,
+    client_id: r.client_id,
+    agent: r.agent,
+    role: r.role,
+    user: r.user,
+    host: r.host,
+    cwd: r.cwd,
+    pid: r.pid,
+    status: r.status,
+    created_at: r.created_at,
+    updated_at: r.updated_at,
+    started_at: r.started_at,
+    ended_at: r.ended_at,
+    exit_code: r.exit_code,
+    revoked_by: r.revoked_by,
+  };
+}
+function decisionRecord(r: DecisionRow): DecisionRecord {
+  return {
+    id: r.id,
+    client_id: r.client_id,
+    session_id: r.session_id,
+    role: r.role,
+    agent: r.agent,
+    tool: r.tool,
+    command: r.command,
+    normalized: JSON.parse(r.normalized) as string[],
+    verdict: r.verdict,
+    policy: r.policy,
+    rule: r.rule,
+    pattern: r.pattern,
+    reason: r.reason,
+    source: r.source,
+    cwd: r.cwd,
+    decided_at: r.decided_at,
+    received_at: r.received_at,
+  };
+}
+function auditEvent(r: AuditRow): AuditEvent {
+  return {
+    seq: r.seq,
+    id: r.id,
+    type: r.type,
+    code: r.code,
+    actor: r.actor,
+    target: r.target,
+    details: JSON.parse(r.details) as Record<string, unknown>,
+    created_at: r.created_at,
+    prev_hash: r.prev_hash,
+    hash: r.hash,
+  };
+}
+
+const SESSION_COLS = "rid, id, client_id, agent, role, user, host, cwd, pid, status, token_hash, created_at, updated_at, started_at, ended_at, exit_code, revoked_by";
+const DECISION_COLS = "rid, id, client_id, session_id, role, agent, tool, command, normalized, verdict, policy, rule, pattern, reason, source, cwd, decided_at, received_at";
+const AUDIT_COLS = "seq, id, type, code, actor, target, details, created_at, prev_hash, hash";
+const DECISION_INSERT_COLS =
+  "id, client_id, session_id, role, agent, tool, command, normalized, verdict, policy, rule, pattern, reason, source, cwd, decided_at, received_at, audit_seq";
+const TOKEN_COLS = "id, kind, name, hash, client_id, created_at, created_by, expires_at, last_used_at, used_at, revoked_at";
+
+// ---------------------------------------------------------------- the store
+
+type Stmt<R = unknown> = Statement<R, SQLQueryBindings[]>;
+
+/** rows per multi-row INSERT in a batch (bun's per-call overhead dominates single-row inserts) */
+const CHUNK = 50;
+
+function rowsOf(rows: number, columns: number): string {
+  const row = `(${Array(columns).fill("?").join(", ")})`;
+  return Array(rows).fill(row).join(", ");
+}
+
+/** Runs `rows` through a CHUNK-row statement, the remainder through the one-row statement. */
+function insertRows(single: Stmt, chunk: Stmt, rows: SQLQueryBindings[][]): void {
+  let i = 0;
+  for (; i + CHUNK <= rows.length; i += CHUNK) chunk.run(...rows.slice(i, i + CHUNK).flat());
+  for (; i < rows.length; i++) single.run(...rows[i]!);
+}
+
+/** Every fixed statement, prepared once per connection. */
+function prepareStatements(db: Database) {
+  const p = <R = unknown>(sql: string): Stmt<R> => db.prepare(sql) as Stmt<R>;
+  return {
+    begin: p("BEGIN IMMEDIATE"),
+    beginRead: p("BEGIN"),
+    commit: p("COMMIT"),
+    rollback: p("ROLLBACK"),
+    ping: p<{ one: number }>("SELECT 1 AS one"),
+
+    metaGet: p<{ value: string }>("SELECT value FROM meta WHERE key = ?"),
+    metaSet: p("INSERT INTO meta (key, value) VALUES (?, ?)"),
+
+    head: p<HeadRow>("SELECT seq, hash, created_at, decisions_allow, decisions_require_approval, decisions_block FROM store_head WHERE one = 1"),
+    setHead: p(
+      "UPDATE store_head SET seq = ?, hash = ?, created_at = ?, decisions_allow = decisions_allow + ?, decisions_require_approval = decisions_require_approval + ?, decisions_block = decisions_block + ? WHERE one = 1",
+    ),
+    auditInsert: p(`INSERT INTO audit_events (${AUDIT_COLS}) VALUES ${rowsOf(1, 10)}`),
+    auditInsertChunk: p(`INSERT INTO audit_events (${AUDIT_COLS}) VALUES ${rowsOf(CHUNK, 10)}`),
+    auditAtOrAfterSeq: p<{ seq: number; created_at: string }>("SELECT seq, created_at FROM audit_events WHERE seq >= ? ORDER BY seq LIMIT 1"),
+    auditAfter: p<AuditRow>(`SELECT ${AUDIT_COLS} FROM audit_events WHERE seq > ? ORDER BY seq LIMIT ?`),
+    auditFirstType: p<{ type: string }>("SELECT type FROM audit_events WHERE type >= ? AND type < ? ORDER BY type LIMIT 1"),
+    auditNextType: p<{ type: string }>("SELECT type FROM audit_events WHERE type > ? AND type < ? ORDER BY type LIMIT 1"),
+
+    tokenInsert: p(`INSERT INTO tokens (${TOKEN_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, NULL)`),
+    tokenById: p<TokenRow>(`SELECT ${TOKEN_COLS} FROM tokens WHERE id = ?`),
+    tokenByHash: p<TokenRow>(`SELECT ${TOKEN_COLS} FROM tokens WHERE hash = ?`),
+    tokenLiveByHash: p<TokenRow>(
+      `SELECT ${TOKEN_COLS} FROM tokens WHERE hash = ? AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?) AND NOT (kind = 'enrollment' AND used_at IS NOT NULL)`,
+    ),
+    tokenTouch: p("UPDATE tokens SET last_used_at = ? WHERE id = ?"),
+    tokenUse: p("UPDATE tokens SET used_at = ?, last_used_at = ? WHERE id = ? AND used_at IS NULL"),
+    tokenList: p<TokenRow>(`SELECT ${TOKEN_COLS} FROM tokens ORDER BY created_at DESC, rowid DESC`),
+    tokenListKind: p<TokenRow>(`SELECT ${TOKEN_COLS} FROM tokens WHERE kind = ? ORDER BY created_at DESC, rowid DESC`),
+    tokenRevoke: p("UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL"),
+    tokenRevokeForClient: p<{ id: string }>("UPDATE tokens SET revoked_at = ? WHERE client_id = ? AND revoked_at IS NULL RETURNING id"),
+
+    policyInsert: p("INSERT INTO policies (id, version, document, created_at, updated_at) VALUES (?, 1, ?, ?, ?)"),
+    policyGet: p<DocRow>("SELECT id, version, document, created_at, updated_at FROM policies WHERE id = ?"),
+    policyExists: p<{ one: number }>("SELECT 1 AS one FROM policies WHERE id = ?"),
+    policyList: p<DocRow>("SELECT id, version, document, created_at, updated_at FROM policies ORDER BY id"),
+    policyUpdate: p("UPDATE policies SET version = ?, document = ?, updated_at = ? WHERE id = ?"),
+    policyDelete: p("DELETE FROM policies WHERE id = ?"),
+    policyCount: p<{ n: number }>("SELECT count(*) AS n FROM policies"),
+    rolesAttaching: p<{ role_id: string }>("SELECT DISTINCT role_id FROM role_policies WHERE policy_id = ? ORDER BY role_id"),
+
+    roleInsert: p("INSERT INTO roles (id, version, document, created_at, updated_at) VALUES (?, 1, ?, ?, ?)"),
+    roleGet: p<DocRow>("SELECT id, version, document, created_at, updated_at FROM roles WHERE id = ?"),
+    roleList: p<DocRow>("SELECT id, version, document, created_at, updated_at FROM roles ORDER BY id"),
+    roleUpdate: p("UPDATE roles SET version = ?, document = ?, updated_at = ? WHERE id = ?"),
+    roleDelete: p("DELETE FROM roles WHERE id = ?"),
+    roleCount: p<{ n: number }>("SELECT count(*) AS n FROM roles"),
+    rpClear: p("DELETE FROM role_policies WHERE role_id = ?"),
+    rpInsert: p("INSERT INTO role_policies (role_id, position, policy_id) VALUES (?, ?, ?)"),
+    rpPolicies: p<DocRow>(
+      "SELECT p.id, p.version, p.document, p.created_at, p.updated_at FROM role_policies rp JOIN policies p ON p.id = rp.policy_id WHERE rp.role_id = ? ORDER BY rp.position",
+    ),
+
+    clientInsert: p("INSERT INTO clients (id, name, hostname, user, version, created_at, last_seen_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?, NULL, NULL)"),
+    clientGet: p<ClientRecord>("SELECT id, name, hostname, user, version, created_at, last_seen_at, revoked_at FROM clients WHERE id = ?"),
+    clientList: p<ClientRecord>("SELECT id, name, hostname, user, version, created_at, last_seen_at, revoked_at FROM clients ORDER BY created_at DESC, rowid DESC"),
+    clientTouch: p("UPDATE clients SET last_seen_at = ? WHERE id = ?"),
+    clientRevoke: p("UPDATE clients SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL"),
+    clientCount: p<{ n: number }>("SELECT count(*) AS n FROM clients"),
+
+    sessionInsert: p(
+      "INSERT INTO sessions (id, client_id, agent, role, user, host, cwd, pid, status, token_hash, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'ready', ?, ?, ?)",
+    ),
+    sessionGet: p<SessionRow>(`SELECT ${SESSION_COLS} FROM sessions WHERE id = ?`),
+    sessionByToken: p<SessionRow>(`SELECT ${SESSION_COLS} FROM sessions WHERE token_hash = ?`),
+    sessionByTokenExists: p<{ one: number }>("SELECT 1 AS one FROM sessions WHERE token_hash = ?"),
+    sessionTransition: p(
+      "UPDATE sessions SET status = ?, updated_at = ?, started_at = coalesce(?, started_at), ended_at = coalesce(?, ended_at), exit_code = coalesce(?, exit_code), revoked_by = coalesce(?, revoked_by) WHERE id = ? AND status = ?",
+    ),
+    sessionCounts: p<{ status: SessionStatus; n: number }>("SELECT status, count(*) AS n FROM sessions GROUP BY status"),
+
+    decisionInsert: p(`INSERT INTO decisions (${DECISION_INSERT_COLS}) VALUES ${rowsOf(1, 18)}`),
+    decisionInsertChunk: p(`INSERT INTO decisions (${DECISION_INSERT_COLS}) VALUES ${rowsOf(CHUNK, 18)}`),
+    decisionExists: p<{ id: string }>("SELECT id FROM decisions WHERE id = ?"),
+    decisionExistsChunk: p<{ id: string }>(`SELECT id FROM decisions WHERE id IN (${Array(CHUNK).fill("?").join(", ")})`),
+    decisionGet: p<DecisionRow>(`SELECT ${DECISION_COLS} FROM decisions WHERE id = ?`),
+    decisionAuditSeq: p<{ audit_seq: number }>("SELECT audit_seq FROM decisions WHERE id = ?"),
+  };
+}
+
+/**
+ * Appends events to the chain inside the caller's transaction; `finish()` moves the head (and the
+ * decision totals) in the same transaction.
+ */
+class AuditAppender {
+  private head: Head | null;
+  private readonly createdAt: string;
+  private dirty = false;
+  private readonly added: Record<VerdictKind, number> = { allow: 0, require_approval: 0, block: 0 };
+
+  constructor(
+    private readonly s: ReturnType<typeof prepareStatements>,
+    now: string,
+  ) {
+    const row = s.head.get();
+    this.head = row && row.seq > 0 ? { seq: row.seq, hash: row.hash, created_at: row.created_at } : null;
+    // never older than the newest event: time ranges map onto seq ranges
+    this.createdAt = this.head && this.head.created_at > now ? this.head.created_at : now;
+  }
+
+  /** Seals the next event (advancing the head) without writing it: pair with `write`. */
+  seal(type: AuditEventType, actor: string, target: string, details: Record<string, unknown>): SQLQueryBindings[] {
+    const e = sealEvent(this.head, { id: randomUUID(), type, code: auditCode(type), actor, target, details, created_at: this.createdAt }, sha256Hex);
+    this.head = { seq: e.seq, hash: e.hash, created_at: e.created_at };
+    this.dirty = true;
+    return [e.seq, e.id, e.type, e.code, e.actor, e.target, JSON.stringify(details), e.created_at, e.prev_hash, e.hash];
+  }
+
+  /** Writes sealed events, in seal order. */
+  write(rows: SQLQueryBindings[][]): void {
+    insertRows(this.s.auditInsert, this.s.auditInsertChunk, rows);
+  }
+
+  append(type: AuditEventType, actor: string, target: string, details: Record<string, unknown>): void {
+    this.s.auditInsert.run(...this.seal(type, actor, target, details));
+  }
+
+  countDecision(verdict: VerdictKind): void {
+    this.added[verdict]++;
+  }
+
+  finish(): void {
+    if (!this.dirty || !this.head) return;
+    this.s.setHead.run(this.head.seq, this.head.hash, this.head.created_at, this.added.allow, this.added.require_approval, this.added.block);
+  }
+}
+
+class SqliteStore implements Store {
+  readonly backend = "sqlite" as const;
+  private closed = false;
+  private readonly dynamic = new Map<string, Stmt>();
+  private readonly s: ReturnType<typeof prepareStatements>;
+
+  constructor(
+    private readonly db: Database,
+    private readonly clock: () => Date,
+  ) {
+    this.s = prepareStatements(db);
+  }
+
+  // ------------------------------------------------------------ plumbing
+
+  private now(): string {
+    return this.clock().toISOString();
+  }
+
+  private open(): void {
+    if (this.closed) throw new AirlockError("unavailable", "the store is closed");
+  }
+
+  /** Runs `fn` in BEGIN IMMEDIATE with an audit appender; commits, or rolls back on any throw. */
+  private tx<T>(fn: (audit: AuditAppender, now: string) => T): T {
+    this.open();
+    const now = this.now();
+    try {
+      this.s.begin.run();
+    } catch (error) {
+      throw mapSqliteError(error);
+    }
+    try {
+      const audit = new AuditAppender(this.s, now);
+      const result = fn(audit, now);
+      audit.finish();
+      this.s.commit.run();
+      return result;
+    } catch (error) {
+      if (this.db.inTransaction) this.s.rollback.run();
+      throw mapSqliteError(error);
+    }
+  }
+
+  private read<T>(fn: () => T): T {
+    this.open();
+    try {
+      return fn();
+    } catch (error) {
+      throw mapSqliteError(error);
+    }
+  }
+
+  private stmt<R>(sql: string): Stmt<R> {
+    let s = this.dynamic.get(sql);
+    if (!s) {
+      s = this.db.prepare(sql) as Stmt;
+      this.dynamic.set(sql, s);
+    }
+    return s as Stmt<R>;
+  }
+
+  async ping(): Promise<void> {
+    this.read(() => this.s.ping.get());
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    try {
+      this.db.run("PRAGMA optimize");
+    } catch {
+      // best effort
+    }
+    for (const s of Object.values(this.s)) s.finalize();
+    for (const s of this.dynamic.values()) s.finalize();
+    this.dynamic.clear();
+    this.db.close();
+  }
+
+  // ------------------------------------------------------------ initialize
+
+  async initialize(seed: { policies: JsonObject[]; roles: JsonObject[]; adminToken: NewToken }): Promise<boolean> {
+    return this.tx((audit, now) => {
+      if (this.s.metaGet.get("initialized_at")) return false;
+      const policies = seed.policies.map((doc) => this.insertPolicy(doc, now));
+      const roles = seed.roles.map((doc) => this.insertRole(doc, now));
+      const token = this.insertToken(seed.adminToken, "system", now);
+      this.s.metaSet.run("initialized_at", now);
+      audit.append("store.initialized", "system", "store", {
+        policies: policies.map((p) => ({ id: p.id, version: p.version })),
+        roles: roles.map((r) => ({ id: r.id, version: r.version })),
+        admin_token: token.id,
+      });
+      return true;
+    });
+  }
+
+  // ------------------------------------------------------------ tokens
+
+  private insertToken(token: NewToken, actor: string, now: string): TokenRecord {
+    if (typeof token?.id !== "string" || token.id.length === 0) throw invalid("id", "a token needs a non-empty id");
+    if (!(TOKEN_KINDS as readonly string[]).includes(token.kind)) throw invalid("kind", `token kind must be one of ${TOKEN_KINDS.join(", ")}`);
+    if (typeof token.hash !== "string" || !/^[0-9a-f]{64}$/.test(token.hash)) throw invalid("hash", "a token hash must be SHA-256 hex");
+    if (typeof token.name !== "string") throw invalid("name", "a token needs a name");
+    const clientId = token.client_id ?? null;
+    if (token.kind === "client" && clientId === null) throw invalid("client_id", "a client token needs its client_id");
+    if (clientId !== null && !this.s.clientGet.get(clientId)) throw new AirlockError("not_found", `client ${clientId} not found`);
+    const expires = optionalIso(token.expires_at, "expires_at");
+    if (this.s.tokenById.get(token.id)) throw new AirlockError("conflict", `token ${token.id} already exists`);
+    if (this.s.tokenByHash.get(token.hash)) throw new AirlockError("conflict", "a token with this secret already exists");
+    this.s.tokenInsert.run(token.id, token.kind, token.name, token.hash, clientId, now, actor, expires);
+    return tokenRecord(this.s.tokenById.get(token.id)!);
+  }
+
+  async createToken(token: NewToken, actor: string): Promise<TokenRecord> {
+    return this.tx((audit, now) => {
+      const record = this.insertToken(token, actor, now);
+      audit.append(record.kind === "enrollment" ? "client.enrollment_token.created" : "token.created", actor, `token:${record.id}`, {
+        kind: record.kind,
+        name: record.name,
+        client_id: record.client_id,
+        expires_at: record.expires_at,
+      });
+      return record;
+    });
+  }
+
+  async findToken(hash: string): Promise<(TokenRecord & { hash: string }) | null> {
+    return this.read(() => {
+      const row = this.s.tokenLiveByHash.get(hash, this.now());
+      return row ? { ...tokenRecord(row), hash: row.hash } : null;
+    });
+  }
+
+  async touchToken(id: string): Promise<void> {
+    this.read(() => {
+      if (this.s.tokenTouch.run(this.now(), id).changes === 0) throw new AirlockError("not_found", `token ${id} not found`);
+    });
+  }
+
+  async listTokens(kind?: TokenKind): Promise<TokenRecord[]> {
+    return this.read(() => (kind === undefined ? this.s.tokenList.all() : this.s.tokenListKind.all(kind)).map(tokenRecord));
+  }
+
+  async revokeToken(id: string, actor: string): Promise<TokenRecord> {
+    return this.tx((audit, now) => {
+      const row = this.s.tokenById.get(id);
+      if (!row) throw new AirlockError("not_found", `token ${id} not found`);
+      if (row.revoked_at !== null) throw new AirlockError("conflict", `token ${id} is already revoked`);
+      this.s.tokenRevoke.run(now, id);
+      audit.append("token.revoked", actor, `token:${id}`, { kind: row.kind, name: row.name, client_id: row.client_id });
+      return tokenRecord(this.s.tokenById.get(id)!);
+    });
+  }
+
+  // ------------------------------------------------------------ policies
+
+  private insertPolicy(document: JsonObject, now: string): PolicyRecord {
+    const id = documentId(document, "policy");
+    if (this.s.policyExists.get(id)) throw new AirlockError("conflict", `policy ${id} already exists`, [{ path: "id", message: "already exists" }]);
+    this.s.policyInsert.run(id, JSON.stringify(document), now, now);
+    return docRecord(this.s.policyGet.get(id)!);
+  }
+
+  async listPolicies(): Promise<PolicyRecord[]> {
+    return this.read(() => this.s.policyList.all().map(docRecord));
+  }
+
+  async getPolicy(id: string): Promise<PolicyRecord | null> {
+    return this.read(() => {
+      const row = this.s.policyGet.get(id);
+      return row ? docRecord(row) : null;
+    });
+  }
+
+  async createPolicy(document: JsonObject, actor: string): Promise<PolicyRecord> {
+    return this.tx((audit, now) => {
+      const record = this.insertPolicy(document, now);
+      audit.append("policy.created", actor, `policy:${record.id}`, { version: 1, name: str(document.name), status: str(document.status) });
+      return record;
+    });
+  }
+
+  async updatePolicy(id: string, document: JsonObject, actor: string, ifVersion?: number): Promise<PolicyRecord> {
+    return this.tx((audit, now) => {
+      const doc = documentFor(id, document, "policy");
+      const row = this.s.policyGet.get(id);
+      if (!row) throw new AirlockError("not_found", `policy ${id} not found`);
+      versionCheck("policy", id, row.version, ifVersion);
+      const version = row.version + 1;
+      this.s.policyUpdate.run(version, JSON.stringify(doc), now, id);
+      const before = JSON.parse(row.document) as JsonObject;
+      audit.append("policy.updated", actor, `policy:${id}`, {
+        version,
+        previous_version: row.version,
+        name: str(doc.name),
+        status: str(doc.status),
+        previous_status: str(before.status),
+      });
+      return docRecord(this.s.policyGet.get(id)!);
+    });
+  }
+
+  async deletePolicy(id: string, actor: string): Promise<void> {
+    this.tx((audit) => {
+      const row = this.s.policyGet.get(id);
+      if (!row) throw new AirlockError("not_found", `policy ${id} not found`);
+      const roles = this.s.rolesAttaching.all(id).map((r) => r.role_id);
+      if (roles.length > 0) {
+        throw new AirlockError(
+          "conflict",
+          `policy ${id} is attached to role${roles.length > 1 ? "s" : ""} ${roles.join(", ")}: detach it first`,
+          roles.map((r) => ({ path: "roles", message: `attached to role ${r}` })),
+        );
+      }
+      this.s.policyDelete.run(id);
+      audit.append("policy.deleted", actor, `policy:${id}`, { version: row.version, name: str((JSON.parse(row.document) as JsonObject).name) });
+    });
+  }
+
+  // ------------------------------------------------------------ roles
+
+  /** Replaces a role's attachments; every attached policy must exist. */
+  private attach(roleId: string, policies: string[]): void {
+    const missing: ErrorDetail[] = [];
+    policies.forEach((p, i) => {
+      if (!this.s.policyExists.get(p)) missing.push({ path: `policies[${i}]`, message: `policy ${p} does not exist` });
+    });
+    if (missing.length > 0) {
+      const names = missing.map((m) => m.message.split(" ")[1]);
+      throw new AirlockError("conflict", `role ${roleId} attaches unknown polic${names.length > 1 ? "ies" : "y"} ${names.join(", ")}`, missing);
+    }
+    this.s.rpClear.run(roleId);
+    policies.forEach((p, i) => this.s.rpInsert.run(roleId, i, p));
+  }
+
+  private insertRole(document: JsonObject, now: string): RoleRecord {
+    const id = documentId(document, "role");
+    const policies = rolePolicyIds(document);
+    if (this.s.roleGet.get(id)) throw new AirlockError("conflict", `role ${id} already exists`, [{ path: "id", message: "already exists" }]);
+    this.s.roleInsert.run(id, JSON.stringify(document), now, now);
+    this.attach(id, policies);
+    return docRecord(this.s.roleGet.get(id)!);
+  }
+
+  async listRoles(): Promise<RoleRecord[]> {
+    return this.read(() => this.s.roleList.all().map(docRecord));
+  }
+
+  async getRole(id: string): Promise<RoleRecord | null> {
+    return this.read(() => {
+      const row = this.s.roleGet.get(id);
+      return row ? docRecord(row) : null;
+    });
+  }
+
+  async createRole(document: JsonObject, actor: string): Promise<RoleRecord> {
+    return this.tx((audit, now) => {
+      const record = this.insertRole(document, now);
+      audit.append("role.created", actor, `role:${record.id}`, { version: 1, name: str(document.name), policies: rolePolicyIds(document) });
+      return record;
+    });
+  }
+
+  async updateRole(id: string, document: JsonObject, actor: string, ifVersion?: number): Promise<RoleRecord> {
+    return this.tx((audit, now) => {
+      const doc = documentFor(id, document, "role");
+      const policies = rolePolicyIds(doc);
+      const row = this.s.roleGet.get(id);
+      if (!row) throw new AirlockError("not_found", `role ${id} not found`);
+      versionCheck("role", id, row.version, ifVersion);
+      const version = row.version + 1;
+      this.s.roleUpdate.run(version, JSON.stringify(doc), now, id);
+      this.attach(id, policies);
+      audit.append("role.updated", actor, `role:${id}`, { version, previous_version: row.version, name: str(doc.name), policies });
+      return docRecord(this.s.roleGet.get(id)!);
+    });
+  }
+
+  async deleteRole(id: string, actor: string): Promise<void> {
+    this.tx((audit) => {
+      const row = this.s.roleGet.get(id);
+      if (!row) throw new AirlockError("not_found", `role ${id} not found`);
+      this.s.roleDelete.run(id); // role_policies cascade
+      audit.append("role.deleted", actor, `role:${id}`, { version: row.version, name: str((JSON.parse(row.document) as JsonObject).name) });
+    });
+  }
+
+  async getRoleBundle(id: string): Promise<RoleBundle | null> {
+    return this.read(() => {
+      // one read transaction: the role and its policies from the same snapshot
+      this.s.beginRead.run();
+      try {
+        const row = this.s.roleGet.get(id);
+        if (!row) return null;
+        const role = docRecord(row);
+        const policies = this.s.rpPolicies.all(id).map(docRecord);
+        // content-addressed: any change to the role or an attached policy (versions, times,
+        // documents) changes it; nothing else does, and a recreated role never reuses an old one
+        const etag = sha256Hex(canonicalJson({ role, policies }));
+        return { role, policies, etag };
+      } finally {
+        this.s.commit.run();
+      }
+    });
+  }
+
+  // ------------------------------------------------------------ clients
+
+  async enrollClient(enrollmentHash: string, client: NewClient, clientToken: NewToken): Promise<{ client: ClientRecord; token: TokenRecord }> {
+    return this.tx((audit, now) => {
+      const enrollment = this.s.tokenLiveByHash.get(enrollmentHash, now);
+      if (!enrollment || enrollment.kind !== "enrollment") throw new AirlockError("unauthorized", "invalid, expired or already used enrollment token");
+      if (typeof client?.id !== "string" || client.id.length === 0) throw invalid("id", "a client needs a non-empty id");
+      if (clientToken.kind !== "client") throw invalid("token.kind", "an enrolled client's token must be of kind client");
+      if (clientToken.client_id != null && clientToken.client_id !== client.id) throw invalid("token.client_id", "the client token must belong to the enrolled client");
+      if (this.s.clientGet.get(client.id)) throw new AirlockError("conflict", `client ${client.id} already exists`);
+      if (this.s.tokenUse.run(now, now, enrollment.id).changes !== 1) throw new AirlockError("unauthorized", "invalid, expired or already used enrollment token");
+      this.s.clientInsert.run(client.id, client.name, client.hostname, client.user, client.version, now);
+      const actor = `client:${client.id}`;
+      const token = this.insertToken({ ...clientToken, client_id: client.id }, actor, now);
+      audit.append("client.enrolled", actor, `client:${client.id}`, {
+        name: client.name,
+        hostname: client.hostname,
+        user: client.user,
+        version: client.version,
+        enrollment_token: enrollment.id,
+        token: token.id,
+      });
+      return { client: this.s.clientGet.get(client.id)!, token };
+    });
+  }
+
+  async listClients(): Promise<ClientRecord[]> {
+    return this.read(() => this.s.clientList.all());
+  }
+
+  async getClient(id: string): Promise<ClientRecord | null> {
+    return this.read(() => this.s.clientGet.get(id) ?? null);
+  }
+
+  async touchClient(id: string): Promise<void> {
+    this.read(() => {
+      if (this.s.clientTouch.run(this.now(), id).changes === 0) throw new AirlockError("not_found", `client ${id} not found`);
+    });
+  }
+
+  async revokeClient(id: string, actor: string): Promise<ClientRecord> {
+    return this.tx((audit, now) => {
+      const row = this.s.clientGet.get(id);
+      if (!row) throw new AirlockError("not_found", `client ${id} not found`);
+      if (row.revoked_at !== null) throw new AirlockError("conflict", `client ${id} is already revoked`);
+      this.s.clientRevoke.run(now, id);
+      const tokens = this.s.tokenRevokeForClient.all(now, id).map((t) => t.id);
+      audit.append("client.revoked", actor, `client:${id}`, { name: row.name, hostname: row.hostname, tokens_revoked: tokens });
+      return this.s.clientGet.get(id)!;
+    });
+  }
+
+  // ------------------------------------------------------------ sessions
+
+  async createSession(session: NewSession, actor: string): Promise<SessionRecord> {
+    return this.tx((audit, now) => {
+      if (typeof session?.id !== "string" || session.id.length === 0) throw invalid("id", "a session needs a non-empty id");
+      if (typeof session.token_hash !== "string" || !/^[0-9a-f]{64}$/.test(session.token_hash)) throw invalid("token_hash", "a session token hash must be SHA-256 hex");
+      const clientId = session.client_id ?? null;
+      if (clientId !== null && !this.s.clientGet.get(clientId)) throw new AirlockError("not_found", `client ${clientId} not found`);
+      if (this.s.sessionGet.get(session.id)) throw new AirlockError("conflict", `session ${session.id} already exists`);
+      if (this.s.sessionByTokenExists.get(session.token_hash)) throw new AirlockError("conflict", "a session with this token already exists");
+      this.s.sessionInsert.run(session.id, clientId, session.agent, session.role, session.user, session.host, session.cwd, session.pid ?? null, session.token_hash, now, now);
+      audit.append("session.created", actor, `session:${session.id}`, {
+        agent: session.agent,
+        role: session.role,
+        user: session.user,
+        host: session.host,
+        cwd: session.cwd,
+        pid: session.pid ?? null,
+        client_id: clientId,
+      });
+      return sessionRecord(this.s.sessionGet.get(session.id)!);
+    });
+  }
+
+  async getSession(id: string): Promise<SessionRecord | null> {
+    return this.read(() => {
+      const row = this.s.sessionGet.get(id);
+      return row ? sessionRecord(row) : null;
+    });
+  }
+
+  async findSessionByToken(hash: string): Promise<SessionRecord | null> {
+    return this.read(() => {
+      const row = this.s.sessionByToken.get(hash);
+      return row ? sessionRecord(row) : null;
+    });
+  }
+
+  async listSessions(filter: SessionFilter, page: PageRequest): Promise<Page<SessionRecord>> {
+    return this.read(() => {
+      const f = filter ?? {};
+      const limit = pageLimit(page);
+      const where: string[] = [];
+      const params: SQLQueryBindings[] = [];
+      if (f.status !== undefined) {
+        if (!(SESSION_STATUSES as readonly string[]).includes(f.status)) throw invalid("status", `status must be one of ${SESSION_STATUSES.join(", ")}`);
+        where.push("status = ?");
+        params.push(f.status);
+      }
+      for (const key of ["agent", "role", "user", "host", "client_id"] as const) {
+        if (f[key] !== undefined) {
+          where.push(`${key} = ?`);
+          params.push(f[key]);
+        }
+      }
+      this.timeRange(where, params, "created_at", f.since, f.until);
+      if (page.cursor !== undefined) {
+        const c = decodeCursor(page.cursor, "sessions", { t: "string", r: "int" });
+        where.push("(created_at, rid) < (?, ?)");
+        params.push(c.t, c.r);
+      }
+      const sql = `SELECT ${SESSION_COLS} FROM sessions ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY created_at DESC, rid DESC LIMIT ?`;
+      const rows = this.stmt<SessionRow>(sql).all(...params, limit + 1);
+      return this.keysetPage(rows, limit, sessionRecord, (r) => encodeCursor("sessions", { t: r.created_at, r: r.rid }));
+    });
+  }
+
+  async transitionSession(id: string, to: SessionStatus, actor: string, extra?: { exit_code?: number | null }): Promise<SessionRecord> {
+    return this.tx((audit, now) => {
+      if (!(SESSION_STATUSES as readonly string[]).includes(to)) throw invalid("status", `status must be one of ${SESSION_STATUSES.join(", ")}`);
+      const row = this.s.sessionGet.get(id);
+      if (!row) throw new AirlockError("not_found", `session ${id} not found`);
+      const from = row.status;
+      const legal = (from === "ready" && to === "running") || (from === "running" && to === "exited") || ((from === "ready" || from === "running") && to === "revoked");
+      if (!legal) {
+        throw new AirlockError("conflict", `session ${id} cannot go from ${from} to ${to}`, [{ path: "status", message: `illegal transition ${from} → ${to}` }]);
+      }
+      let type: AuditEventType;
+      const details: Record<string, unknown> = { from, to };
+      if (to === "running") {
+        type = "session.started";
+        this.s.sessionTransition.run(to, now, now, null, null, null, id, from);
+      } else if (to === "exited") {
+        type = "session.exited";
+        const code = extra?.exit_code ?? null;
+        if (code !== null && !Number.isInteger(code)) throw invalid("exit_code", "exit_code must be an integer");
+        details.exit_code = code;
+        this.s.sessionTransition.run(to, now, null, now, code, null, id, from);
+      } else {
+        type = "session.revoked";
+        this.s.sessionTransition.run(to, now, null, now, null, actor, id, from);
+      }
+      audit.append(type, actor, `session:${id}`, details);
+      return sessionRecord(this.s.sessionGet.get(id)!);
+    });
+  }
+
+  // ------------------------------------------------------------ decisions
+
+  async ingestDecisions(clientId: string | null, decisions: DecisionInput[], actor: string): Promise<{ accepted: number; duplicates: number }> {
+    if (!Array.isArray(decisions)) throw invalid("decisions", "decisions must be an array");
+    // validate everything before the transaction: a bad batch changes nothing
+    const rows = decisions.map((d, i) => {
+      const at = (field: string) => `[${i}].${field}`;
+      if (typeof d?.id !== "string" || d.id.length === 0) throw invalid(at("id"), "a decision needs a non-empty id");
+      if (!VERDICTS.includes(d.verdict)) throw invalid(at("verdict"), `verdict must be one of ${VERDICTS.join(", ")}`);
+      if (typeof d.command !== "string") throw invalid(at("command"), "command must be a string");
+      if (!Array.isArray(d.normalized)) throw invalid(at("normalized"), "normalized must be an array of strings");
+      return { d, decidedAt: isoTime(d.decided_at, at("decided_at")), normalized: JSON.stringify(d.normalized) };
+    });
+    if (rows.length === 0) return { accepted: 0, duplicates: 0 };
+    return this.tx((audit, now) => {
+      if (clientId !== null && !this.s.clientGet.get(clientId)) throw new AirlockError("not_found", `client ${clientId} not found`);
+      // which ids are already stored (under the write lock: nobody adds one meanwhile)
+      const seen = new Set<string>();
+      let i = 0;
+      for (; i + CHUNK <= rows.length; i += CHUNK) {
+        for (const r of this.s.decisionExistsChunk.all(...rows.slice(i, i + CHUNK).map((x) => x.d.id))) seen.add(r.id);
+      }
+      for (; i < rows.length; i++) if (this.s.decisionExists.get(rows[i]!.d.id)) seen.add(rows[i]!.d.id);
+      const decisionRows: SQLQueryBindings[][] = [];
+      const eventRows: SQLQueryBindings[][] = [];
+      for (const { d, decidedAt, normalized } of rows) {
+        if (seen.has(d.id)) continue;
+        seen.add(d.id); // a repeat later in the same batch is a duplicate too
+        audit.countDecision(d.verdict);
+        const event = audit.seal(DECISION_EVENT[d.verdict], actor, `decision:${d.id}`, {
+          verdict: d.verdict,
+          command: d.command,
+          policy: d.policy ?? null,
+          rule: d.rule ?? null,
+          session_id: d.session_id ?? null,
+        });
+        eventRows.push(event);
+        decisionRows.push([
+          d.id,
+          clientId,
+          d.session_id ?? null,
+          d.role ?? null,
+          d.agent ?? null,
+          d.tool ?? null,
+          d.command,
+          normalized,
+          d.verdict,
+          d.policy ?? null,
+          d.rule ?? null,
+          d.pattern ?? null,
+          d.reason ?? "",
+          d.source ?? "",
+          d.cwd ?? null,
+          decidedAt,
+          now,
+          event[0]!, // its event's seq
+        ]);
+      }
+      insertRows(this.s.decisionInsert, this.s.decisionInsertChunk, decisionRows);
+      audit.write(eventRows);
+      return { accepted: decisionRows.length, duplicates: rows.length - decisionRows.length };
+    });
+  }
+
+  async getDecision(id: string): Promise<DecisionRecord | null> {
+    return this.read(() => {
+      const row = this.s.decisionGet.get(id);
+      return row ? decisionRecord(row) : null;
+    });
+  }
+
+  async listDecisions(filter: DecisionFilter, page: PageRequest): Promise<Page<DecisionRecord>> {
+    return this.read(() => {
+      const f = filter ?? {};
+      const limit = pageLimit(page);
+      const where: string[] = [];
+      const params: SQLQueryBindings[] = [];
+      if (f.verdict !== undefined) {
+        if (!VERDICTS.includes(f.verdict)) throw invalid("verdict", `verdict must be one of ${VERDICTS.join(", ")}`);
+        where.push("verdict = ?");
+        params.push(f.verdict);
+        // the partial index decisions_flagged holds the non-allow verdicts; its condition, spelled
+        // out, lets the planner use it
+        if (f.verdict !== "allow") where.push("verdict <> 'allow'");
+      }
+      for (const key of ["session_id", "role", "agent", "tool", "policy", "rule", "client_id"] as const) {
+        if (f[key] !== undefined) {
+          where.push(`${key} = ?`);
+          params.push(f[key]);
+        }
+      }
+      if (f.q !== undefined && f.q !== "") {
+        where.push("command LIKE ? ESCAPE '\\'");
+        params.push(`%${f.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
+      }
+      this.timeRange(where, params, "decided_at", f.since, f.until);
+      if (page.cursor !== undefined) {
+        const c = decodeCursor(page.cursor, "decisions", { t: "string", r: "int" });
+        where.push("(decided_at, rid) < (?, ?)");
+        params.push(c.t, c.r);
+      }
+      const sql = `SELECT ${DECISION_COLS} FROM decisions ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY decided_at DESC, rid DESC LIMIT ?`;
+      const rows = this.stmt<DecisionRow>(sql).all(...params, limit + 1);
+      return this.keysetPage(rows, limit, decisionRecord, (r) => encodeCursor("decisions", { t: r.decided_at, r: r.rid }));
+    });
+  }
+
+  // ------------------------------------------------------------ audit
+
+  async listAudit(filter: AuditFilter, page: PageRequest): Promise<Page<AuditEvent>> {
+    return this.read(() => {
+      const f = filter ?? {};
+      const limit = pageLimit(page);
+      // time range → seq range (audit time never decreases along seq)
+      let lo = 1;
+      let hi = SEQ_MAX; // exclusive
+      if (f.since !== undefined) {
+        const first = this.firstSeqAtOrAfter(isoTime(f.since, "since"));
+        if (first === null) return { items: [], next_cursor: null };
+        lo = first;
+      }
+      if (f.until !== undefined) {
+        const first = this.firstSeqAtOrAfter(isoTime(f.until, "until"));
+        if (first !== null) hi = first;
+      }
+      if (page.cursor !== undefined) hi = Math.min(hi, decodeCursor(page.cursor, "audit", { s: "int" }).s);
+      if (lo >= hi) return { items: [], next_cursor: null };
+
+      const where = ["seq >= ?", "seq < ?"];
+      const params: SQLQueryBindings[] = [];
+      if (f.actor !== undefined) {
+        where.push("actor = ?");
+        params.push(f.actor);
+      }
+      let index = "";
+      if (f.target !== undefined) {
+        where.push("target = ?");
+        params.push(f.target);
+        if (f.target.startsWith("decision:")) {
+          // decision events are not in audit_target: the decision row knows its event's seq
+          const decision = this.s.decisionAuditSeq.get(f.target.slice("decision:".length));
+          if (!decision) return { items: [], next_cursor: null };
+          lo = Math.max(lo, decision.audit_seq);
+          hi = Math.min(hi, decision.audit_seq + 1);
+          if (lo >= hi) return { items: [], next_cursor: null };
+        } else {
+          // the partial index's own condition (true for every non-decision target) lets it be used
+          where.push("type NOT LIKE 'decision.%'");
+          index = "INDEXED BY audit_target";
+        }
+      }
+      let rows: AuditRow[];
+      if (f.type === undefined || f.type === "") {
+        rows = this.stmt<AuditRow>(`SELECT ${AUDIT_COLS} FROM audit_events ${index} WHERE ${where.join(" AND ")} ORDER BY seq DESC LIMIT ?`).all(lo, hi, ...params, limit + 1);
+      } else {
+        const types = f.type.endsWith(".") ? this.auditTypesWithPrefix(f.type) : [f.type];
+        const byType = this.stmt<AuditRow>(`SELECT ${AUDIT_COLS} FROM audit_events ${index} WHERE type = ? AND ${where.join(" AND ")} ORDER BY seq DESC LIMIT ?`);
+        // one index walk per type, newest first, merged: each walk stops after a page
+        rows = [];
+        for (const type of types) rows.push(...byType.all(type, lo, hi, ...params, limit + 1));
+        if (types.length > 1) rows.sort((a, b) => b.seq - a.seq);
+      }
+      return this.keysetPage(rows, limit, auditEvent, (r) => encodeCursor("audit", { s: r.seq }));
+    });
+  }
+
+  /**
+   * The first seq whose event is at or after `time`, null when none is: a binary search on seq,
+   * valid because created_at never decreases along seq (gaps left by tampering are tolerated).
+   */
+  private firstSeqAtOrAfter(time: string): number | null {
+    const last = this.s.head.get()?.seq ?? 0;
+    let lo = 1;
+    let hi = last + 1; // the answer is in [lo, hi]; hi = last + 1 means none
+    while (lo < hi) {
+      const mid = Math.floor((lo + hi) / 2);
+      const row = this.s.auditAtOrAfterSeq.get(mid);
+      if (!row || row.seq > last) hi = mid;
+      else if (row.created_at >= time) hi = mid;
+      else lo = row.seq + 1;
+    }
+    return lo <= last ? lo : null;
+  }
+
+  /** The distinct stored types under a prefix, by hopping along the type index (no scan). */
+  private auditTypesWithPrefix(prefix: string): string[] {
+    const upper = `${prefix.slice(0, -1)}${String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1)}`;
+    const types: string[] = [];
+    let row = this.s.auditFirstType.get(prefix, upper);
+    while (row) {
+      types.push(row.type);
+      row = this.s.auditNextType.get(row.type, upper);
+    }
+    return types;
+  }
+
+  async *iterateAudit(): AsyncIterable<AuditEvent> {
+    let after = 0;
+    for (;;) {
+      const rows = this.read(() => this.s.auditAfter.all(after, ITERATE_BATCH));
+      for (const row of rows) yield auditEvent(row);
+      if (rows.length < ITERATE_BATCH) return;
+      after = rows[rows.length - 1]!.seq;
+    }
+  }
+
+  async auditHead(): Promise<{ seq: number; hash: string } | null> {
+    return this.read(() => {
+      const head = this.s.head.get();
+      return head && head.seq > 0 ? { seq: head.seq, hash: head.hash } : null;
+    });
+  }
+
+  async auditSince(seq: number, limit: number): Promise<AuditEvent[]> {
+    return this.read(() => {
+      if (!Number.isInteger(seq) || seq < 0) throw invalid("seq", "seq must be a non-negative integer");
+      if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE) throw invalid("limit", `limit must be an integer from 1 to ${MAX_PAGE}`);
+      return this.s.auditAfter.all(seq, limit).map(auditEvent);
+    });
+  }
+
+  // ------------------------------------------------------------ counts
+
+  async counts(): Promise<StoreCounts> {
+    return this.read(() => {
+      const sessions = { ready: 0, running: 0, exited: 0, revoked: 0 } as Record<SessionStatus, number>;
+      for (const r of this.s.sessionCounts.all()) sessions[r.status] = r.n;
+      const head = this.s.head.get()!;
+      const decisions: Record<VerdictKind, number> = {
+        allow: head.decisions_allow,
+        require_approval: head.decisions_require_approval,
+        block: head.decisions_block,
+      };
+      return {
+        sessions_by_status: sessions,
+        decisions_by_verdict: decisions,
+        policies: this.s.policyCount.get()!.n,
+        roles: this.s.roleCount.get()!.n,
+        clients: this.s.clientCount.get()!.n,
+        audit_events: head.seq,
+      };
+    });
+  }
+
+  // ------------------------------------------------------------ listing helpers
+
+  /** `since` inclusive, `until` exclusive, on a time column. */
+  private timeRange(where: string[], params: SQLQueryBindings[], column: string, since: string | undefined, until: string | undefined): void {
+    if (since !== undefined) {
+      where.push(`${column} >= ?`);
+      params.push(isoTime(since, "since"));
+    }
+    if (until !== undefined) {
+      where.push(`${column} < ?`);
+      params.push(isoTime(until, "until"));
+    }
+  }
+
+  private keysetPage<R, T>(rows: R[], limit: number, map: (r: R) => T, cursorOf: (r: R) => string): Page<T> {
+    const more = rows.length > limit;
+    const pageRows = more ? rows.slice(0, limit) : rows;
+    return { items: pageRows.map(map), next_cursor: more ? cursorOf(pageRows[pageRows.length - 1]!) : null };
+  }
+}
+
+function mapSqliteError(error: unknown): unknown {
+  if (error instanceof AirlockError) return error;
+  const code = (error as { code?: unknown })?.code;
+  if (typeof code !== "string") return error;
+  if (isBusy(error)) return new AirlockError("unavailable", "the database is busy: try again", [], { cause: error });
+  if (code.startsWith("SQLITE_CONSTRAINT")) return new AirlockError("conflict", (error as Error).message, [], { cause: error });
+  return error;
+}
