@@ -102,7 +102,7 @@ function parseFile<S extends v.GenericSchema>(
   return result.output;
 }
 
-function lintPolicy(policy: PolicyT, file: string, problems: Problem[]): void {
+export function lintPolicy(policy: PolicyT, file: string, problems: Problem[]): void {
   const seen = new Map<string, string>();
   const note = (pattern: string, where: string, action: string) => {
     const split = splitWords(pattern);

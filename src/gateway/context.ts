@@ -1,0 +1,36 @@
+/** What every route module receives: the injected dependencies plus the shared gateway pieces. */
+import type { CompiledProfile } from "../policy/profiles";
+import type { ShellAnalyzer } from "../shell/types";
+import type { Store } from "../store/types";
+import type { RateLimiter, Toucher } from "./auth";
+import type { EventBus } from "./events";
+import type { Metrics } from "./metrics";
+
+export interface Logger {
+  info(message: string, ...args: unknown[]): void;
+  warn(message: string, ...args: unknown[]): void;
+  error(message: string, ...args: unknown[]): void;
+}
+
+export interface GatewayDeps {
+  store: Store;
+  analyzer: ShellAnalyzer;
+  profiles: ReadonlyMap<string, CompiledProfile>;
+  version: string;
+  log: Logger;
+  now?: () => Date;
+  /** folder (or embedded root) holding the built admin UI; null when there is none */
+  webRoot?: string | null;
+  /** the role used when a check names none */
+  defaultRole?: string;
+  failedAuth?: { max: number; windowMs: number };
+}
+
+export interface RouteContext extends GatewayDeps {
+  now: () => Date;
+  bus: EventBus;
+  limiter: RateLimiter;
+  toucher: Toucher;
+  metrics: Metrics;
+  defaultRole: string;
+}

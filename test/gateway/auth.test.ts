@@ -1,0 +1,153 @@
+/**
+ * The auth matrix: every route × every credential class. Allowed classes get past auth (never 401
+ * or 403); other valid credentials get 403; a missing or invalid credential gets 401.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { testGateway, type Cred, type TestGateway } from "../support/gateway";
+
+let gw: TestGateway;
+let n = 0;
+const uniq = () => `t${++n}-${Date.now().toString(36)}`;
+
+beforeAll(async () => {
+  gw = await testGateway();
+});
+afterAll(async () => {
+  await gw[Symbol.asyncDispose]();
+});
+
+interface Route {
+  method: string;
+  path: () => string | Promise<string>;
+  body?: () => unknown;
+  allowed: Cred[];
+}
+
+const policyDoc = (id: string) => ({ id, name: id, status: "active", blocked_commands: ["make deploy"] });
+const decision = () => ({
+  id: `dec-${uniq()}`,
+  session_id: gw.sessionId,
+  role: "default-agent",
+  agent: "claude",
+  tool: "terraform",
+  command: "terraform apply",
+  normalized: ["terraform apply"],
+  verdict: "block",
+  policy: "infra-mutation-block",
+  rule: "blocked_commands[0]",
+  pattern: "terraform apply",
+  reason: "blocked",
+  source: "shim",
+  cwd: "/work",
+  decided_at: new Date().toISOString(),
+});
+
+async function freshPolicy(): Promise<string> {
+  const id = `p-${uniq()}`;
+  await gw.json("POST", "/api/v1/policies", { body: policyDoc(id) });
+  return id;
+}
+
+async function freshClient(): Promise<string> {
+  const t = (await gw.json("POST", "/api/v1/clients/enrollment-tokens", { body: { name: "x" } })).body.token;
+  const saved = gw.tokens.enrollment;
+  gw.tokens.enrollment = t;
+  const r = await gw.json("POST", "/api/v1/clients/enroll", { as: "enrollment", body: { name: "x", hostname: "x", user: "x", version: "x" } });
+  gw.tokens.enrollment = saved;
+  return r.body.client.id;
+}
+
+const ROUTES: Route[] = [
+  { method: "GET", path: () => "/api/v1/policies", allowed: ["admin", "viewer"] },
+  { method: "GET", path: () => "/api/v1/policies/infra-mutation-block", allowed: ["admin", "viewer"] },
+  { method: "POST", path: () => "/api/v1/policies", body: () => policyDoc(`p-${uniq()}`), allowed: ["admin"] },
+  { method: "PUT", path: async () => `/api/v1/policies/${await freshPolicy()}`, body: () => ({ name: "renamed", status: "active", blocked_commands: ["x y"] }), allowed: ["admin"] },
+  { method: "DELETE", path: async () => `/api/v1/policies/${await freshPolicy()}`, allowed: ["admin"] },
+  { method: "GET", path: () => "/api/v1/roles", allowed: ["admin", "viewer"] },
+  { method: "GET", path: () => "/api/v1/roles/default-agent", allowed: ["admin", "viewer"] },
+  { method: "GET", path: () => "/api/v1/roles/default-agent/bundle", allowed: ["admin", "viewer", "client", "other_client"] },
+  { method: "POST", path: () => "/api/v1/roles", body: () => ({ id: `r-${uniq()}`, name: "R", policies: ["git-guard"], default_action: "allow" }), allowed: ["admin"] },
+  { method: "GET", path: () => "/api/v1/tokens", allowed: ["admin"] },
+  { method: "POST", path: () => "/api/v1/tokens", body: () => ({ kind: "viewer", name: "v" }), allowed: ["admin"] },
+  { method: "POST", path: () => "/api/v1/clients/enrollment-tokens", body: () => ({ name: "e" }), allowed: ["admin"] },
+  { method: "POST", path: () => "/api/v1/clients/enroll", body: () => ({ name: "n", hostname: "h", user: "u", version: "v" }), allowed: ["enrollment"] },
+  { method: "GET", path: () => "/api/v1/clients", allowed: ["admin", "viewer"] },
+  { method: "POST", path: async () => `/api/v1/clients/${await freshClient()}/revoke`, allowed: ["admin"] },
+  { method: "POST", path: () => "/api/v1/sessions", body: () => ({ agent: "codex", role: "default-agent", user: "u", host: "h", cwd: "/" }), allowed: ["client", "other_client"] },
+  { method: "GET", path: () => "/api/v1/sessions", allowed: ["admin", "viewer", "client", "other_client"] },
+  { method: "GET", path: () => `/api/v1/sessions/${gw.sessionId}`, allowed: ["admin", "viewer", "client", "other_client"] },
+  { method: "POST", path: () => "/api/v1/decisions", body: () => ({ decisions: [decision()] }), allowed: ["client", "other_client"] },
+  { method: "GET", path: () => "/api/v1/decisions", allowed: ["admin", "viewer"] },
+  { method: "GET", path: () => "/api/v1/audit", allowed: ["admin", "viewer"] },
+  { method: "GET", path: () => "/api/v1/audit/export", allowed: ["admin", "viewer"] },
+  { method: "GET", path: () => "/api/v1/audit/verify", allowed: ["admin", "viewer"] },
+  { method: "POST", path: () => "/api/v1/check", body: () => ({ command: "terraform apply" }), allowed: ["admin", "viewer", "client", "other_client", "session"] },
+  { method: "GET", path: () => "/api/v1/changes", allowed: ["admin", "viewer", "client", "other_client"] },
+  { method: "GET", path: () => "/api/v1/status", allowed: ["admin", "viewer"] },
+];
+
+const CLASSES: Cred[] = ["admin", "viewer", "client", "enrollment", "session", "none", "garbage"];
+
+describe("auth matrix", () => {
+  for (const route of ROUTES) {
+    for (const as of CLASSES) {
+      const allowed = route.allowed.includes(as);
+      const expected = allowed ? "passes auth" : as === "none" || as === "garbage" ? "401" : "403";
+      test(`${route.method} ${route.path.toString().match(/`([^`]+)`|"([^"]+)"/)?.slice(1).find(Boolean) ?? "?"} as ${as} → ${expected}`, async () => {
+        if (as === "enrollment") {
+          gw.tokens.enrollment = (await gw.json("POST", "/api/v1/clients/enrollment-tokens", { body: { name: "m" } })).body.token;
+        }
+        const res = await gw.req(route.method, await route.path(), { as, ...(route.body ? { body: route.body() } : {}) });
+        await res.body?.cancel();
+        if (allowed) expect([401, 403]).not.toContain(res.status);
+        else expect(res.status).toBe(as === "none" || as === "garbage" ? 401 : 403);
+      });
+    }
+  }
+});
+
+describe("credential handling", () => {
+  test("401 bodies use the error shape and never echo the token", async () => {
+    const res = await gw.req("GET", "/api/v1/policies", { as: "garbage" });
+    const body = await res.json();
+    expect(body).toEqual({ code: "unauthorized", message: expect.any(String), details: [] });
+    expect(JSON.stringify(body)).not.toContain("not-a-real-token");
+  });
+
+  test("a malformed Authorization header is a 401 saying so", async () => {
+    const res = await gw.req("GET", "/api/v1/policies", { as: "none", headers: { authorization: "Basic abc" } });
+    expect(res.status).toBe(401);
+    expect((await res.json()).message).toContain("Bearer");
+  });
+
+  test("a revoked token stops working at once", async () => {
+    const created = await gw.json("POST", "/api/v1/tokens", { body: { kind: "viewer", name: "short-lived" } });
+    const auth = { authorization: `Bearer ${created.body.token}` };
+    expect((await gw.req("GET", "/api/v1/policies", { as: "none", headers: auth })).status).toBe(200);
+    expect((await gw.json("POST", `/api/v1/tokens/${created.body.record.id}/revoke`)).status).toBe(200);
+    expect((await gw.req("GET", "/api/v1/policies", { as: "none", headers: auth })).status).toBe(401);
+  });
+
+  test("an enrollment token works once", async () => {
+    const t = (await gw.json("POST", "/api/v1/clients/enrollment-tokens", { body: { name: "once" } })).body.token;
+    const headers = { authorization: `Bearer ${t}` };
+    const body = { name: "a", hostname: "a", user: "a", version: "a" };
+    expect((await gw.req("POST", "/api/v1/clients/enroll", { as: "none", headers, body })).status).toBe(201);
+    expect((await gw.req("POST", "/api/v1/clients/enroll", { as: "none", headers, body })).status).toBe(401);
+  });
+
+  test("a client sees only its own sessions", async () => {
+    const mine = await gw.json("GET", "/api/v1/sessions", { as: "client" });
+    const theirs = await gw.json("GET", "/api/v1/sessions", { as: "other_client" });
+    expect(mine.body.items.map((s: { id: string }) => s.id)).toContain(gw.sessionId);
+    expect(theirs.body.items.map((s: { id: string }) => s.id)).not.toContain(gw.sessionId);
+    expect((await gw.json("GET", `/api/v1/sessions/${gw.sessionId}`, { as: "other_client" })).status).toBe(404);
+  });
+
+  test("repeated failures are rate-limited per address", async () => {
+    await using limited = await testGateway({ failedAuth: { max: 3, windowMs: 60_000 } });
+    for (let i = 0; i < 3; i++) expect((await limited.req("GET", "/api/v1/policies", { as: "garbage" })).status).toBe(401);
+    expect((await limited.req("GET", "/api/v1/policies", { as: "garbage" })).status).toBe(429);
+    expect((await limited.req("GET", "/api/v1/policies", { as: "admin" })).status).toBe(429);
+  });
+});
