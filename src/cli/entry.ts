@@ -23,6 +23,38 @@ export const COMMANDS: Record<string, CommandEntry> = {
     summary: "Validate policies (lint) and run their test cases (test)",
     load: () => import("./policy").then((m) => m.policyCommand),
   },
+  gateway: {
+    summary: "Run the control plane here: API, admin UI, store (127.0.0.1:8787)",
+    load: () => import("./gateway").then((m) => m.gatewayCommand),
+  },
+  serve: {
+    summary: "Run the control plane on a server (0.0.0.0:8787, JSON logs)",
+    load: () => import("./gateway").then((m) => m.serveCommand),
+  },
+  server: {
+    summary: "Inspect a gateway: server status (reachable, version, store, counts, audit head)",
+    load: () => import("./server").then((m) => m.serverCommand),
+  },
+  policies: {
+    summary: "The gateway's policies: list, show ID, apply FILE, delete ID",
+    load: () => import("./policies").then((m) => m.policiesCommand),
+  },
+  roles: {
+    summary: "The gateway's roles: list, show ID, apply FILE, delete ID",
+    load: () => import("./roles").then((m) => m.rolesCommand),
+  },
+  sessions: {
+    summary: "Governed agent sessions: list, show ID, revoke ID",
+    load: () => import("./sessions").then((m) => m.sessionsCommand),
+  },
+  audit: {
+    summary: "The audit trail: verify its hash chain (or a store file with --db), export JSONL",
+    load: () => import("./audit").then((m) => m.auditCommand),
+  },
+  admin: {
+    summary: "Gateway credentials: admin token create|list|revoke",
+    load: () => import("./admin").then((m) => m.adminCommand),
+  },
   shim: {
     summary: "Run a protected tool through Airlock: airlock shim <tool> [args...]",
     load: () => import("./shim").then((m) => m.shimCommand),
@@ -36,7 +68,7 @@ Usage: airlock <command> [options]
 
 Commands:
 ${Object.entries(COMMANDS)
-  .map(([name, c]) => `  ${name.padEnd(8)} ${c.summary}`)
+  .map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`)
   .join("\n")}
 
 Examples:

@@ -20,6 +20,10 @@ export const EnvSchema = v.object({
     Opt(v.pipe(v.string(), v.minLength(32, "must be at least 32 characters"))),
     v.description("Bootstrap admin token used on a store's first start instead of a random one."),
   ),
+  AIRLOCK_TOKEN: v.pipe(
+    Opt(v.pipe(v.string(), v.regex(/^\S{32,256}$/, "must be a token: 32-256 characters without spaces"))),
+    v.description("The credential the CLI sends to the gateway: an admin or viewer token (never a flag: argv is visible to other users)."),
+  ),
   AIRLOCK_LOG: v.pipe(
     v.optional(v.picklist(["silent", "error", "warn", "info", "debug", "trace"], "must be one of silent, error, warn, info, debug, trace")),
     v.description("Log level."),
