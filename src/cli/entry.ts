@@ -55,6 +55,27 @@ export const COMMANDS: Record<string, CommandEntry> = {
     summary: "Gateway credentials: admin token create|list|revoke",
     load: () => import("./admin").then((m) => m.adminCommand),
   },
+  run: {
+    summary: "Run an agent or any command as a governed session: airlock run claude",
+    load: () => import("./run").then((m) => m.runCommandDef),
+    direct: (args) => import("./run").then((m) => m.runGoverned(args)),
+  },
+  use: {
+    summary: "Set the default role of future governed sessions",
+    load: () => import("./use").then((m) => m.useCommand),
+  },
+  current: {
+    summary: "Show the default role of governed sessions",
+    load: () => import("./use").then((m) => m.currentCommand),
+  },
+  install: {
+    summary: "Create the $AIRLOCK_HOME/bin shims and show how to put them on PATH",
+    load: () => import("./install").then((m) => m.installCommand),
+  },
+  uninstall: {
+    summary: "Remove the shims (--purge-state: all of $AIRLOCK_HOME)",
+    load: () => import("./install").then((m) => m.uninstallCommand),
+  },
   shim: {
     summary: "Run a protected tool through Airlock: airlock shim <tool> [args...]",
     load: () => import("./shim").then((m) => m.shimCommand),
@@ -100,7 +121,7 @@ export async function runCli(argv: readonly string[]): Promise<number> {
       const hint = first.startsWith("-") ? `unknown option ${first}` : `unknown command ${JSON.stringify(first)}`;
       throw new AirlockError("usage", `${hint}; run 'airlock --help' to see the commands`);
     }
-    if (entry.direct && rest[0] !== undefined && rest[0] !== "--help" && rest[0] !== "-h") return await entry.direct(rest);
+    if (entry.direct && rest.length > 0) return await entry.direct(rest);
     const { runCommandDef } = await import("./_runner");
     return await runCommandDef(`airlock ${first}`, await entry.load(), rest);
   } catch (error) {

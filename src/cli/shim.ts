@@ -7,6 +7,10 @@ import { AirlockError } from "../protocol/errors";
 /** Every argument after the tool is the tool's own: nothing here parses them. */
 export async function runShimCommand(args: readonly string[]): Promise<number> {
   const [tool, ...rest] = args;
+  if (tool === "--help" || tool === "-h") {
+    process.stdout.write(`Usage: airlock shim <tool> [args...]\n\nRuns a protected tool through Airlock's checkpoint, exactly as a symlink named like the tool does.\nProtected tools: ${[...PROTECTED_TOOLS].join(", ")}\n`);
+    return 0;
+  }
   if (tool === undefined) throw new AirlockError("usage", "airlock shim needs a tool: airlock shim terraform plan");
   if (!PROTECTED_TOOLS.has(tool)) {
     throw new AirlockError("usage", `${JSON.stringify(tool)} is not a protected tool; protected tools: ${[...PROTECTED_TOOLS].join(", ")}`);

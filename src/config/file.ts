@@ -1,5 +1,6 @@
 /** `$AIRLOCK_HOME/config.json`: one valibot schema, every problem reported with its path. */
-import { readFileSync } from "node:fs";
+import { readFileSync, renameSync, writeFileSync, mkdirSync } from "node:fs";
+import { dirname } from "node:path";
 import * as v from "valibot";
 import { AirlockError } from "../protocol/errors";
 
@@ -8,6 +9,10 @@ export const ConfigFile = v.strictObject({
   default_role: v.optional(v.pipe(v.string(), v.regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, "default_role must be a role id"))),
   fail_mode: v.optional(v.picklist(["open", "closed"], "fail_mode must be open or closed"), "closed"),
   auto_approve: v.optional(v.array(v.string()), []),
+  bundle_max_age_seconds: v.optional(
+    v.pipe(v.number("bundle_max_age_seconds must be a number"), v.integer("bundle_max_age_seconds must be whole seconds"), v.minValue(10, "bundle_max_age_seconds must be at least 10")),
+    6 * 3600,
+  ),
 });
 
 export type ConfigFile = v.InferOutput<typeof ConfigFile>;
@@ -37,5 +42,25 @@ export function readConfigFile(path: string): ConfigFile {
       result.issues.map((i) => ({ path: (i.path ?? []).map((p) => String(p.key)).join("."), message: i.message })),
     );
   }
+  return result.output;
+}
+
+/** Changes some fields of config.json atomically (temp file + rename, mode 0600), keeping the rest. */
+export function updateConfigFile(path: string, patch: Partial<ConfigFile>): ConfigFile {
+  let current: Record<string, unknown> = {};
+  try {
+    current = JSON.parse(readFileSync(path, "utf8"));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ENOENT") readConfigFile(path); // throws the precise problem
+  }
+  const next = { ...current, ...patch };
+  const result = v.safeParse(ConfigFile, next);
+  if (!result.success) {
+    throw new AirlockError("invalid_input", `invalid config change`, result.issues.map((i) => ({ path: (i.path ?? []).map((p) => String(p.key)).join("."), message: i.message })));
+  }
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(tmp, `${JSON.stringify(next, null, 2)}\n`, { mode: 0o600 });
+  renameSync(tmp, path);
   return result.output;
 }

@@ -1,31 +1,99 @@
 /**
- * The protected-command shim. This build does not yet carry the shim runtime (daemon, context,
- * real-tool lookup): until it does, a shim never runs the real tool unchecked. It prints the
- * block message of DESIGN 5 and answers 126.
+ * The protected-command shim (DESIGN 4, 5). Lean start-up: no Hono, store, valibot or UI code.
+ *
+ *   session env set            → governed: ask the daemon
+ *   an AI agent among ancestors → governed under an implicit session for that agent
+ *   neither                     → a human terminal: run the real tool directly
+ *
+ * Governed and anything goes wrong (daemon unreachable, bad answer, internal error) → blocked,
+ * unless fail mode was set to `open` explicitly. Only main.ts exits: this returns the code.
  */
-import { VERSION } from "../config/version";
+import { assetRoot } from "../config/assets";
+import { failModeOf, leanEnv } from "../config/lean";
+import { createDaemonClient, DaemonUnavailable, isCheckResponse } from "../client/daemon";
+import type { Caller } from "../protocol/daemon";
+import { findAgentAncestor, shippedAgentNames } from "./ancestry";
+import { runTool } from "./exec";
+import { findRealTool } from "./resolve";
 
 export const BLOCK_INSTRUCTION =
   "Stop. Do not retry this command, call the real binary, change PATH, use sudo, run outside the sandbox, or inspect wrappers to bypass Airlock.";
 
 /** The block message of DESIGN 5, exactly; `extra` adds `airlock: key=value` lines. */
-export function blockMessage(command: string, extra: Record<string, string> = {}): string {
+export function blockMessage(command: string, extra: Record<string, string | null | undefined> = {}): string {
   const lines = [
     "airlock: POLICY BLOCK",
     `airlock: command=${command}`,
     "airlock: result=blocked; the real executable was not run.",
     `airlock: ai_instruction=${BLOCK_INSTRUCTION}`,
   ];
-  for (const [key, value] of Object.entries(extra)) lines.push(`airlock: ${key}=${value.replaceAll("\n", " ")}`);
+  for (const [key, value] of Object.entries(extra)) {
+    if (value !== null && value !== undefined && value !== "") lines.push(`airlock: ${key}=${value.replaceAll("\n", " ")}`);
+  }
   return `${lines.join("\n")}\n`;
+}
+
+/** How long a governed shim waits for the daemon before failing closed. */
+const CHECK_TIMEOUT_MS = 3000;
+
+async function runReal(tool: string, args: readonly string[], env: ReturnType<typeof leanEnv>): Promise<number> {
+  const found = findRealTool(tool, process.env.PATH ?? "", { airlockBin: env.bin, self: process.execPath });
+  if (!found.path) {
+    const skipped = found.skipped.length ? ` (skipped Airlock's own ${found.skipped.join(", ")})` : "";
+    process.stderr.write(`airlock: ${tool}: the real executable was not found on PATH${skipped}\n`);
+    return 127;
+  }
+  return runTool(found.path, tool, args, process.env);
 }
 
 export async function runShim(tool: string, args: readonly string[]): Promise<number> {
   const command = [tool, ...args].join(" ");
-  process.stderr.write(
-    blockMessage(command, {
-      reason: `protected-command shims are not available in airlock ${VERSION} yet, so ${tool} cannot be checked and is not run`,
-    }),
-  );
+  let env: ReturnType<typeof leanEnv>;
+  let caller: Caller | null;
+  try {
+    env = leanEnv();
+    if (env.sessionId && env.sessionToken) {
+      caller = { kind: "session", session_id: env.sessionId, token: env.sessionToken };
+    } else {
+      const match = findAgentAncestor(env.knownAgents ?? shippedAgentNames(assetRoot()));
+      caller = match ? { kind: "ancestry", agent: match.agent, agent_pid: match.pid } : null;
+    }
+  } catch (error) {
+    // we cannot even tell whether an agent is asking: refuse rather than guess
+    process.stderr.write(blockMessage(command, { reason: `internal error while checking: ${(error as Error).message}` }));
+    return 126;
+  }
+
+  if (caller === null) return runReal(tool, args, env); // a human terminal is never blocked by Airlock
+
+  let reason: string;
+  try {
+    const answer = await createDaemonClient(env.socket).request<unknown>(
+      "POST",
+      "/v1/check",
+      { caller, argv: [tool, ...args], cwd: process.cwd() },
+      CHECK_TIMEOUT_MS,
+    );
+    if (!isCheckResponse(answer)) throw new Error("the daemon's answer is not a verdict");
+    if (answer.verdict === "allow") return runReal(tool, args, env);
+    process.stderr.write(
+      blockMessage(command, {
+        reason: answer.verdict === "require_approval" ? `approval required: ${answer.reason}` : answer.reason,
+        policy: answer.policy,
+        rule: answer.rule,
+        role: answer.role,
+        session: answer.session_id,
+        decision: answer.decision_id,
+      }),
+    );
+    return 126;
+  } catch (error) {
+    reason = error instanceof DaemonUnavailable ? error.message : `internal error while checking: ${(error as Error).message}`;
+  }
+  if (failModeOf(env.config) === "open") {
+    process.stderr.write(`airlock: warning: ${reason}; fail mode is open, so ${tool} runs unchecked\n`);
+    return runReal(tool, args, env);
+  }
+  process.stderr.write(blockMessage(command, { reason: `${reason} (fail mode closed)` }));
   return 126;
 }

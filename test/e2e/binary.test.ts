@@ -32,7 +32,7 @@ describe("airlock binary", () => {
     expect(r.stdout).not.toContain("\u001b[");
   });
 
-  test("a symlink named terraform reaches the shim, which refuses to run anything unchecked", async () => {
+  test("a symlink named terraform reaches the shim, which fails closed when governed", async () => {
     await using dir = await tempDir();
     const marker = join(dir.path, "ran");
     // a fake real terraform on PATH that would leave a marker if it ever ran
@@ -41,7 +41,8 @@ describe("airlock binary", () => {
     Bun.spawnSync(["chmod", "+x", join(fakeBin, "terraform")]);
     const link = join(dir.path, "terraform");
     symlinkSync(await airlockBinary(), link);
-    const r = await run(["apply", "-auto-approve"], { exe: link, env: { PATH: `${fakeBin}:/usr/bin:/bin` } });
+    const governed = { PATH: `${fakeBin}:/usr/bin:/bin`, AIRLOCK_HOME: dir.path, AIRLOCK_SESSION_ID: "s", AIRLOCK_SESSION_TOKEN: "t" };
+    const r = await run(["apply", "-auto-approve"], { exe: link, env: governed });
     expect(r.code).toBe(126);
     expect(r.stdout).toBe("");
     expect(r.stderr.split("\n").slice(0, 4)).toEqual(BLOCK_LINES);
@@ -49,7 +50,8 @@ describe("airlock binary", () => {
   });
 
   test("airlock shim <tool> is the same face", async () => {
-    const r = await run(["shim", "terraform", "apply", "-auto-approve"]);
+    await using dir = await tempDir();
+    const r = await run(["shim", "terraform", "apply", "-auto-approve"], { env: { AIRLOCK_HOME: dir.path, AIRLOCK_SESSION_ID: "s", AIRLOCK_SESSION_TOKEN: "t" } });
     expect(r.code).toBe(126);
     expect(r.stderr.split("\n").slice(0, 4)).toEqual(BLOCK_LINES);
   });

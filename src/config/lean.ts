@@ -1,0 +1,42 @@
+/**
+ * What the shim needs from the environment and config.json, read without loading valibot: the
+ * shim's start-up budget is a few milliseconds. Same variables and defaults as env.ts/paths.ts.
+ */
+import { readFileSync } from "node:fs";
+import { homedir } from "node:os";
+import { join } from "node:path";
+
+export interface LeanEnv {
+  home: string;
+  bin: string;
+  socket: string;
+  config: string;
+  sessionId: string | null;
+  sessionToken: string | null;
+  /** AIRLOCK_KNOWN_AGENTS, split; null when unset (use the shipped list) */
+  knownAgents: string[] | null;
+}
+
+export function leanEnv(env: Record<string, string | undefined> = process.env): LeanEnv {
+  const home = env.AIRLOCK_HOME || join(env.HOME || homedir(), ".airlock");
+  const known = env.AIRLOCK_KNOWN_AGENTS;
+  return {
+    home,
+    bin: join(home, "bin"),
+    socket: env.AIRLOCK_SOCKET || join(home, "run", "daemon.sock"),
+    config: join(home, "config.json"),
+    sessionId: env.AIRLOCK_SESSION_ID || null,
+    sessionToken: env.AIRLOCK_SESSION_TOKEN || null,
+    knownAgents: known === undefined ? null : known.split(",").map((s) => s.trim()).filter(Boolean),
+  };
+}
+
+/** config.json's fail_mode: `open` only when set explicitly and readable; anything else is closed. */
+export function failModeOf(configPath: string): "open" | "closed" {
+  try {
+    const json = JSON.parse(readFileSync(configPath, "utf8")) as { fail_mode?: unknown };
+    return json.fail_mode === "open" ? "open" : "closed";
+  } catch {
+    return "closed";
+  }
+}

@@ -1,0 +1,89 @@
+/**
+ * The daemon's API on its Unix socket (`$AIRLOCK_HOME/run/daemon.sock`, mode 0600), version v1.
+ * Callers: the shim (check), hooks (check-command), `airlock run` (sessions), the CLI (status).
+ * Every body is validated; a wrong session token is a block verdict, never an error page.
+ */
+import * as v from "valibot";
+
+const Text = (max: number) => v.pipe(v.string("must be a string"), v.maxLength(max, `must be at most ${max} characters`));
+const NonEmpty = (max: number) => v.pipe(v.string("must be a string"), v.minLength(1, "must not be empty"), v.maxLength(max, `must be at most ${max} characters`));
+const Pid = v.pipe(v.number("must be a number"), v.integer("must be an integer"), v.minValue(1, "must be a process id"));
+
+/** Who is asking: an explicit session (env of a governed agent) or an agent found by ancestry. */
+export const CallerSchema = v.union([
+  v.strictObject({ kind: v.literal("session"), session_id: NonEmpty(128), token: NonEmpty(256) }),
+  v.strictObject({ kind: v.literal("ancestry"), agent: NonEmpty(128), agent_pid: Pid }),
+]);
+export type Caller = v.InferOutput<typeof CallerSchema>;
+
+export const CheckRequest = v.strictObject({
+  caller: CallerSchema,
+  argv: v.pipe(v.array(Text(65536), "must be a list of strings"), v.minLength(1, "must not be empty"), v.maxLength(4096, "too many arguments")),
+  cwd: NonEmpty(4096),
+});
+export type CheckRequest = v.InferOutput<typeof CheckRequest>;
+
+export const CheckCommandRequest = v.strictObject({
+  caller: CallerSchema,
+  command: NonEmpty(65536),
+  cwd: NonEmpty(4096),
+  /** which integration asks: shim, claude, codex, cursor, gemini */
+  source: v.optional(NonEmpty(32), "hook"),
+});
+export type CheckCommandRequest = v.InferOutput<typeof CheckCommandRequest>;
+
+export interface CheckResponse {
+  verdict: "allow" | "require_approval" | "block";
+  /** the id the decision is recorded (and shipped to the gateway) under */
+  decision_id: string;
+  session_id: string | null;
+  role: string | null;
+  policy: string | null;
+  rule: string | null;
+  /** the deciding command, normalized */
+  command: string | null;
+  reason: string;
+}
+
+export const CreateSessionRequest = v.strictObject({
+  agent: NonEmpty(128),
+  role: v.optional(NonEmpty(64)),
+  cwd: NonEmpty(4096),
+  pid: v.optional(Pid),
+  user: v.optional(NonEmpty(128)),
+});
+export type CreateSessionRequest = v.InferOutput<typeof CreateSessionRequest>;
+
+export interface DaemonSession {
+  id: string;
+  agent: string;
+  role: string;
+  cwd: string;
+  pid: number | null;
+  user: string;
+  host: string;
+  status: "ready" | "running" | "exited" | "revoked";
+  implicit: boolean;
+  created_at: string;
+  updated_at: string;
+}
+
+export const SessionUpdateRequest = v.strictObject({
+  token: NonEmpty(256),
+  status: v.picklist(["running", "exited"], "must be running or exited"),
+  exit_code: v.optional(v.nullable(v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(255)))),
+  pid: v.optional(Pid),
+});
+
+export interface DaemonStatus {
+  version: string;
+  pid: number;
+  started_at: string;
+  socket: string;
+  fail_mode: "open" | "closed";
+  default_role: string;
+  gateway: { url: string | null; enrolled: boolean; client_id: string | null; reachable: boolean; last_contact_at: string | null; last_error: string | null };
+  bundles: { role: string; etag: string; fetched_at: string; age_seconds: number; stale: boolean }[];
+  outbox: { pending: number; oldest_at: string | null; shipped_total: number };
+  sessions: Record<"ready" | "running" | "exited" | "revoked", number>;
+}
