@@ -108,7 +108,7 @@ export async function runGoverned(args: readonly string[]): Promise<number> {
     }
   };
   process.stderr.write(`airlock: session ${session.id} (role ${session.role}) for ${basename(program)}\n`);
-  const code = await runTool(resolved, program, rest, childEnv, (pid) => report("running", { pid }));
+  const code = await runTool(resolved, program, rest, childEnv, { onStart: (pid) => report("running", { pid }) });
   await report("exited", { exit_code: code > 255 ? 255 : code });
   return code;
 }

@@ -13,7 +13,7 @@ import { failModeOf, leanEnv } from "../config/lean";
 import { createDaemonClient, DaemonUnavailable, isCheckResponse } from "../client/daemon";
 import type { Caller } from "../protocol/daemon";
 import { findAgentAncestor, shippedAgentNames } from "./ancestry";
-import { runTool } from "./exec";
+import { armSignals, runTool, signalExitCode, type SignalRelay } from "./exec";
 import { findRealTool } from "./resolve";
 
 export const BLOCK_INSTRUCTION =
@@ -36,17 +36,31 @@ export function blockMessage(command: string, extra: Record<string, string | nul
 /** How long a governed shim waits for the daemon before failing closed. */
 const CHECK_TIMEOUT_MS = 3000;
 
-async function runReal(tool: string, args: readonly string[], env: ReturnType<typeof leanEnv>): Promise<number> {
+async function runReal(tool: string, args: readonly string[], env: ReturnType<typeof leanEnv>, relay: SignalRelay): Promise<number> {
+  // a signal that arrived while we were checking: the caller gave up, so the tool does not start
+  if (relay.pending) {
+    relay.disarm();
+    return signalExitCode(relay.pending);
+  }
   const found = findRealTool(tool, process.env.PATH ?? "", { airlockBin: env.bin, self: process.execPath });
   if (!found.path) {
     const skipped = found.skipped.length ? ` (skipped Airlock's own ${found.skipped.join(", ")})` : "";
     process.stderr.write(`airlock: ${tool}: the real executable was not found on PATH${skipped}\n`);
     return 127;
   }
-  return runTool(found.path, tool, args, process.env);
+  return runTool(found.path, tool, args, process.env, { relay });
 }
 
 export async function runShim(tool: string, args: readonly string[]): Promise<number> {
+  const relay = armSignals();
+  try {
+    return await decideAndRun(tool, args, relay);
+  } finally {
+    relay.disarm();
+  }
+}
+
+async function decideAndRun(tool: string, args: readonly string[], relay: SignalRelay): Promise<number> {
   const command = [tool, ...args].join(" ");
   let env: ReturnType<typeof leanEnv>;
   let caller: Caller | null;
@@ -64,7 +78,7 @@ export async function runShim(tool: string, args: readonly string[]): Promise<nu
     return 126;
   }
 
-  if (caller === null) return runReal(tool, args, env); // a human terminal is never blocked by Airlock
+  if (caller === null) return runReal(tool, args, env, relay); // a human terminal is never blocked by Airlock
 
   let reason: string;
   try {
@@ -75,7 +89,7 @@ export async function runShim(tool: string, args: readonly string[]): Promise<nu
       CHECK_TIMEOUT_MS,
     );
     if (!isCheckResponse(answer)) throw new Error("the daemon's answer is not a verdict");
-    if (answer.verdict === "allow") return runReal(tool, args, env);
+    if (answer.verdict === "allow") return runReal(tool, args, env, relay);
     process.stderr.write(
       blockMessage(command, {
         reason: answer.verdict === "require_approval" ? `approval required: ${answer.reason}` : answer.reason,
@@ -92,7 +106,7 @@ export async function runShim(tool: string, args: readonly string[]): Promise<nu
   }
   if (failModeOf(env.config) === "open") {
     process.stderr.write(`airlock: warning: ${reason}; fail mode is open, so ${tool} runs unchecked\n`);
-    return runReal(tool, args, env);
+    return runReal(tool, args, env, relay);
   }
   process.stderr.write(blockMessage(command, { reason: `${reason} (fail mode closed)` }));
   return 126;

@@ -1,41 +1,80 @@
 /**
  * Runs the real tool in the shim's place: inherited stdio (interactive prompts work), signals
  * forwarded, the tool's exit code returned (128 + n when a signal ended it).
+ *
+ * Signal handlers are armed as early as possible (`armSignals()` at shim start-up): a handler
+ * installed only after the spawn is not reliably in place in a compiled binary when a signal
+ * arrives a few milliseconds later, and the shim would die leaving the tool orphaned. A signal
+ * that arrives before the tool exists is remembered and delivered as soon as it does.
  */
 import { constants } from "node:os";
+import type { Subprocess } from "bun";
 
 const FORWARDED = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
+type Forwarded = (typeof FORWARDED)[number];
+
+export interface SignalRelay {
+  /** the first signal received while no child was running, if any */
+  readonly pending: Forwarded | null;
+  attach(child: Subprocess): void;
+  disarm(): void;
+}
+
+export function armSignals(): SignalRelay {
+  // Ctrl-C at a terminal already reaches the child (same process group): forwarding it too would
+  // deliver it twice (Terraform reads a second interrupt as "cancel now"). From a non-terminal
+  // caller (an agent killing the command) the signal reached only us, so it is forwarded.
+  const interactive = Boolean(process.stdin.isTTY);
+  let child: Subprocess | null = null;
+  let pending: Forwarded | null = null;
+  const forward = (signal: Forwarded) => {
+    if (signal === "SIGINT" && interactive && child) return;
+    if (!child) {
+      pending ??= signal;
+      return;
+    }
+    try {
+      child.kill(signal);
+    } catch {
+      // the child already exited
+    }
+  };
+  const handlers = FORWARDED.map((signal) => [signal, () => forward(signal)] as const);
+  for (const [signal, handler] of handlers) process.on(signal, handler);
+  return {
+    get pending() {
+      return pending;
+    },
+    attach(c) {
+      child = c;
+      if (pending) forward(pending);
+    },
+    disarm() {
+      for (const [signal, handler] of handlers) process.off(signal, handler);
+    },
+  };
+}
+
+export function signalExitCode(signal: string): number {
+  const n = constants.signals[signal as keyof typeof constants.signals];
+  return 128 + (typeof n === "number" ? n : 0);
+}
 
 export async function runTool(
   path: string,
   argv0: string,
   args: readonly string[],
   env: Record<string, string | undefined>,
-  onStart?: (pid: number) => void | Promise<void>,
+  options: { relay?: SignalRelay; onStart?: (pid: number) => void | Promise<void> } = {},
 ): Promise<number> {
-  const child = Bun.spawn([path, ...args], { argv0, env, stdin: "inherit", stdout: "inherit", stderr: "inherit" });
-  // Ctrl-C at a terminal already reaches the child (same process group): forwarding it too would
-  // deliver it twice (Terraform reads a second interrupt as "cancel now"). From a non-terminal
-  // caller (an agent killing the command) the signal reached only us, so it is forwarded.
-  const interactive = Boolean(process.stdin.isTTY);
-  const handlers = FORWARDED.map((signal) => {
-    const handler = () => {
-      if (signal === "SIGINT" && interactive) return;
-      try {
-        child.kill(signal);
-      } catch {
-        // the child already exited
-      }
-    };
-    process.on(signal, handler);
-    return [signal, handler] as const;
-  });
-  if (onStart) await onStart(child.pid);
-  const code = await child.exited;
-  for (const [signal, handler] of handlers) process.off(signal, handler);
-  if (child.signalCode) {
-    const n = constants.signals[child.signalCode as keyof typeof constants.signals];
-    return 128 + (typeof n === "number" ? n : 0);
+  const relay = options.relay ?? armSignals();
+  try {
+    const child = Bun.spawn([path, ...args], { argv0, env, stdin: "inherit", stdout: "inherit", stderr: "inherit" });
+    relay.attach(child);
+    if (options.onStart) await options.onStart(child.pid);
+    const code = await child.exited;
+    return child.signalCode ? signalExitCode(String(child.signalCode)) : code;
+  } finally {
+    relay.disarm();
   }
-  return code;
 }
