@@ -76,6 +76,18 @@ export const COMMANDS: Record<string, CommandEntry> = {
     summary: "Remove the shims (--purge-state: all of $AIRLOCK_HOME)",
     load: () => import("./install").then((m) => m.uninstallCommand),
   },
+  dev: {
+    summary: "The local loop: dev up (gateway + daemon + shims here), dev down",
+    load: () => import("./dev").then((m) => m.devCommand),
+  },
+  daemon: {
+    summary: "The workstation daemon: start, stop, status, run (foreground)",
+    load: () => import("./daemon").then((m) => m.daemonCommand),
+  },
+  client: {
+    summary: "This workstation's enrollment with a gateway: enroll, status",
+    load: () => import("./client").then((m) => m.clientCommand),
+  },
   shim: {
     summary: "Run a protected tool through Airlock: airlock shim <tool> [args...]",
     load: () => import("./shim").then((m) => m.shimCommand),

@@ -54,7 +54,8 @@ export function install(paths: AirlockPaths, binary: string): { created: string[
   const created: string[] = [];
   const kept: string[] = [];
   const conflicts: string[] = [];
-  for (const tool of PROTECTED_TOOLS) {
+  // the protected tools, and airlock itself so the CLI is on PATH with them
+  for (const tool of ["airlock", ...PROTECTED_TOOLS]) {
     const link = join(paths.bin, tool);
     const target = linkTarget(link);
     if (target === binary) {
@@ -119,7 +120,7 @@ export function purgeState(paths: AirlockPaths): void {
 }
 
 export const installCommand = defineCommand({
-  meta: { name: "install", description: "Create the $AIRLOCK_HOME/bin shims (symlinks named like the protected tools) and print how to put them first on PATH. Safe to run again." },
+  meta: { name: "install", description: "Create the $AIRLOCK_HOME/bin shims (symlinks named like the protected tools, and airlock itself) and print how to put them first on PATH. Safe to run again." },
   args: { json: { type: "boolean", description: "Print what was done as JSON" } },
   run({ args }) {
     const paths = airlockPaths(readEnv());

@@ -87,3 +87,12 @@ export interface DaemonStatus {
   outbox: { pending: number; oldest_at: string | null; shipped_total: number };
   sessions: Record<"ready" | "running" | "exited" | "revoked", number>;
 }
+
+/** `GET /v1/sessions?status=S&limit=N`: newest first. */
+export const SessionListQuery = v.strictObject({
+  status: v.optional(v.picklist(["ready", "running", "exited", "revoked"], "must be one of ready, running, exited, revoked")),
+  limit: v.optional(
+    v.pipe(v.string(), v.regex(/^\d{1,4}$/, "must be a whole number"), v.transform(Number), v.minValue(1, "must be at least 1"), v.maxValue(1000, "must be at most 1000")),
+    "200",
+  ),
+});

@@ -13,7 +13,9 @@ describe("install / uninstall", () => {
     const first = await run(["install", "--json"], { env });
     expect(first.code).toBe(0);
     const out = JSON.parse(first.stdout);
-    expect(out.created).toEqual(expect.arrayContaining(["terraform", "kubectl", "aws", "helm", "pulumi"]));
+    expect(out.created).toEqual(expect.arrayContaining(["airlock", "terraform", "kubectl", "aws", "helm", "pulumi"]));
+    // the airlock link is the CLI, not a shim
+    expect((await run(["--version"], { exe: join(home, "bin", "airlock") })).stdout).toStartWith("airlock ");
     const binary = realpathSync(await airlockBinary());
     for (const tool of out.created) expect(readlinkSync(join(home, "bin", tool))).toBe(binary);
 

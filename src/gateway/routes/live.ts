@@ -55,23 +55,29 @@ export function liveRoutes(ctx: RouteContext): Hono<GatewayEnv> {
       const last = events.at(-1)?.seq ?? after;
       return { events: events.filter((e) => FEED_TYPES.test(e.type)), next: last, more: events.length === 500 };
     };
-    let result = await read();
-    if (result.events.length === 0 && !result.more && wait > 0) {
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(done, wait * 1000);
-        const unsubscribe = ctx.bus.subscribe((e) => {
-          if (e.type !== "decision") done();
-        });
-        c.req.raw.signal.addEventListener("abort", done);
-        function done() {
-          clearTimeout(timer);
-          unsubscribe();
-          resolve();
-        }
-      });
-      result = await read();
+    if (wait === 0) return c.json(await read());
+    // subscribe BEFORE the first read: a change committed between the read and the subscription
+    // would otherwise wait out the whole long poll
+    let changed!: () => void;
+    const woken = new Promise<void>((resolve) => {
+      changed = resolve;
+    });
+    const unsubscribe = ctx.bus.subscribe((e) => {
+      if (e.type !== "decision") changed();
+    });
+    try {
+      let result = await read();
+      if (result.events.length === 0 && !result.more) {
+        const timer = setTimeout(changed, wait * 1000);
+        c.req.raw.signal.addEventListener("abort", changed);
+        await woken;
+        clearTimeout(timer);
+        result = await read();
+      }
+      return c.json(result);
+    } finally {
+      unsubscribe();
     }
-    return c.json(result);
   });
 
   return app;

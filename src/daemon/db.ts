@@ -1,0 +1,536 @@
+/**
+ * `$AIRLOCK_HOME/daemon.db` (bun:sqlite, WAL, mode 0600): sessions, the cached policy bundle of
+ * each role, the audit outbox, the enrollment (client credential) and the change-feed cursor.
+ *
+ * - Open: the file is created 0600 before SQLite touches it (its -wal/-shm files copy that mode);
+ *   `busy_timeout` first, then WAL (retried: BUN-NOTES), then versioned migrations, each inside its
+ *   own `BEGIN IMMEDIATE`. A database written by a newer airlock is refused.
+ * - `synchronous = NORMAL`: a process crash (kill -9) loses no committed row; a power loss may lose
+ *   the last few (BUN-NOTES: FULL would cap checks at ~5.5k/s).
+ * - Every write that belongs to a check (implicit session, outbox rows) runs in one `tx()`.
+ * - The outbox is ordered by `seq` (AUTOINCREMENT: never reused after a delete); rows leave it only
+ *   when the gateway acknowledged them, or move to `outbox_rejected` when it refused them for good.
+ */
+import { Database, type Statement } from "bun:sqlite";
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, statSync } from "node:fs";
+import { dirname } from "node:path";
+import type { DaemonSession } from "../protocol/daemon";
+import { AirlockError } from "../protocol/errors";
+
+const BUSY_TIMEOUT_MS = 5000;
+const WAL_RETRY_MS = 5000;
+
+interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: "initial daemon schema",
+    sql: `
+CREATE TABLE meta (
+  key TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE sessions (
+  id TEXT PRIMARY KEY,
+  token_hash TEXT NOT NULL,
+  agent TEXT NOT NULL,
+  role TEXT NOT NULL,
+  cwd TEXT NOT NULL,
+  pid INTEGER,
+  user TEXT NOT NULL,
+  host TEXT NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('ready', 'running', 'exited', 'revoked')),
+  implicit INTEGER NOT NULL DEFAULT 0 CHECK (implicit IN (0, 1)),
+  agent_pid INTEGER,
+  exit_code INTEGER,
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL,
+  ended_at TEXT,
+  -- implicit sessions: when the agent process was seen gone (a reused pid then opens a new session)
+  agent_gone_at TEXT
+);
+CREATE INDEX sessions_implicit ON sessions (agent, agent_pid) WHERE implicit = 1 AND agent_gone_at IS NULL;
+CREATE INDEX sessions_created ON sessions (created_at);
+
+CREATE TABLE bundles (
+  role TEXT PRIMARY KEY,
+  -- {"role": RoleRecord, "policies": PolicyRecord[]} as the gateway sent it
+  documents TEXT NOT NULL,
+  etag TEXT NOT NULL,
+  gateway_url TEXT NOT NULL,
+  -- the last time the gateway confirmed this bundle (200 or 304), ms since the epoch
+  fetched_at INTEGER NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE outbox (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  kind TEXT NOT NULL CHECK (kind IN ('session.create', 'session.status', 'decision')),
+  payload TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at INTEGER NOT NULL DEFAULT 0,
+  last_error TEXT
+);
+
+-- rows the gateway refused for good (a 4xx other than 401/408/429): kept, never silently dropped
+CREATE TABLE outbox_rejected (
+  seq INTEGER PRIMARY KEY,
+  kind TEXT NOT NULL,
+  payload TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  rejected_at TEXT NOT NULL,
+  error TEXT NOT NULL
+);
+
+CREATE TABLE enrollment (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  gateway_url TEXT NOT NULL,
+  client_id TEXT NOT NULL,
+  client_token TEXT NOT NULL,
+  name TEXT NOT NULL,
+  enrolled_at TEXT NOT NULL,
+  -- set when the gateway said the credential is revoked (client.revoked event, or a 401)
+  revoked_at TEXT,
+  revoked_reason TEXT
+);
+`,
+  },
+];
+
+export const DAEMON_DB_VERSION = MIGRATIONS.at(-1)!.version;
+
+export type SessionStatus = DaemonSession["status"];
+export type OutboxKind = "session.create" | "session.status" | "decision";
+
+export interface SessionRow {
+  id: string;
+  token_hash: string;
+  agent: string;
+  role: string;
+  cwd: string;
+  pid: number | null;
+  user: string;
+  host: string;
+  status: SessionStatus;
+  implicit: number;
+  agent_pid: number | null;
+  exit_code: number | null;
+  created_at: string;
+  updated_at: string;
+  ended_at: string | null;
+  agent_gone_at: string | null;
+}
+
+export interface BundleRow {
+  role: string;
+  documents: string;
+  etag: string;
+  gateway_url: string;
+  fetched_at: number;
+}
+
+export interface OutboxRow {
+  seq: number;
+  kind: OutboxKind;
+  payload: string;
+  created_at: string;
+  attempts: number;
+  next_attempt_at: number;
+  last_error: string | null;
+}
+
+export interface EnrollmentRow {
+  gateway_url: string;
+  client_id: string;
+  client_token: string;
+  name: string;
+  enrolled_at: string;
+  revoked_at: string | null;
+  revoked_reason: string | null;
+}
+
+export function sessionView(row: SessionRow): DaemonSession {
+  return {
+    id: row.id,
+    agent: row.agent,
+    role: row.role,
+    cwd: row.cwd,
+    pid: row.pid,
+    user: row.user,
+    host: row.host,
+    status: row.status,
+    implicit: row.implicit === 1,
+    created_at: row.created_at,
+    updated_at: row.updated_at,
+  };
+}
+
+/** Creates the file 0600 (and tightens an existing one and its WAL files) before SQLite opens it. */
+function createPrivateFile(path: string): void {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  if (!existsSync(path)) {
+    try {
+      closeSync(openSync(path, "a", 0o600));
+    } catch (error) {
+      throw new AirlockError("unavailable", `cannot create the daemon database ${path}: ${(error as Error).message}`, [], { cause: error });
+    }
+  }
+  for (const file of [path, `${path}-wal`, `${path}-shm`]) {
+    try {
+      if (existsSync(file) && (statSync(file).mode & 0o077) !== 0) chmodSync(file, 0o600);
+    } catch {
+      // another owner's file: SQLite still opens it; its mode is the operator's call
+    }
+  }
+}
+
+function isBusy(error: unknown): boolean {
+  const code = (error as { code?: unknown })?.code;
+  return typeof code === "string" && (code.startsWith("SQLITE_BUSY") || code.startsWith("SQLITE_LOCKED"));
+}
+
+function enableWal(db: Database, path: string): void {
+  const deadline = Date.now() + WAL_RETRY_MS;
+  for (;;) {
+    try {
+      const row = db.prepare("PRAGMA journal_mode = WAL").get() as { journal_mode?: string } | null;
+      if (row?.journal_mode?.toLowerCase() !== "wal") {
+        throw new AirlockError("unavailable", `cannot enable WAL on ${path} (journal_mode is ${row?.journal_mode ?? "unknown"})`);
+      }
+      return;
+    } catch (error) {
+      if (!isBusy(error) || Date.now() > deadline) throw error;
+      Bun.sleepSync(5 + Math.floor(Math.random() * 20));
+    }
+  }
+}
+
+function migrate(db: Database, path: string, now: () => Date): void {
+  for (;;) {
+    db.run("BEGIN IMMEDIATE");
+    try {
+      db.run("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)");
+      const current = (db.prepare("SELECT max(version) AS v FROM schema_migrations").get() as { v: number | null }).v ?? 0;
+      if (current > DAEMON_DB_VERSION) {
+        throw new AirlockError(
+          "unavailable",
+          `the daemon database ${path} has schema version ${current}, newer than this airlock understands (${DAEMON_DB_VERSION}): upgrade airlock`,
+        );
+      }
+      const next = MIGRATIONS.find((m) => m.version === current + 1);
+      if (!next) {
+        db.run("COMMIT");
+        return;
+      }
+      db.run(next.sql);
+      db.prepare("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)").run(next.version, next.name, now().toISOString());
+      db.run("COMMIT");
+    } catch (error) {
+      if (db.inTransaction) db.run("ROLLBACK");
+      throw error;
+    }
+  }
+}
+
+const SESSION_COLS = "id, token_hash, agent, role, cwd, pid, user, host, status, implicit, agent_pid, exit_code, created_at, updated_at, ended_at, agent_gone_at";
+
+export interface NewSession {
+  id: string;
+  token_hash: string;
+  agent: string;
+  role: string;
+  cwd: string;
+  pid: number | null;
+  user: string;
+  host: string;
+  status: SessionStatus;
+  implicit: boolean;
+  agent_pid: number | null;
+}
+
+export class DaemonDb {
+  readonly path: string;
+  private readonly db: Database;
+  private readonly now: () => Date;
+  private readonly s: ReturnType<DaemonDb["prepare"]>;
+
+  constructor(db: Database, path: string, now: () => Date) {
+    this.db = db;
+    this.path = path;
+    this.now = now;
+    this.s = this.prepare();
+  }
+
+  private prepare() {
+    const p = <R = unknown>(sql: string) => this.db.prepare(sql) as Statement<R>;
+    return {
+      begin: p("BEGIN IMMEDIATE"),
+      commit: p("COMMIT"),
+      rollback: p("ROLLBACK"),
+      dataVersion: p<{ data_version: number }>("PRAGMA data_version"),
+      metaGet: p<{ value: string }>("SELECT value FROM meta WHERE key = ?"),
+      metaSet: p("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value"),
+      metaDel: p("DELETE FROM meta WHERE key = ?"),
+
+      sessionGet: p<SessionRow>(`SELECT ${SESSION_COLS} FROM sessions WHERE id = ?`),
+      sessionInsert: p(
+        "INSERT INTO sessions (id, token_hash, agent, role, cwd, pid, user, host, status, implicit, agent_pid, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      ),
+      sessionImplicit: p<SessionRow>(
+        `SELECT ${SESSION_COLS} FROM sessions WHERE implicit = 1 AND agent_gone_at IS NULL AND agent = ? AND agent_pid = ? ORDER BY created_at DESC, rowid DESC LIMIT 1`,
+      ),
+      sessionList: p<SessionRow>(`SELECT ${SESSION_COLS} FROM sessions ORDER BY created_at DESC, rowid DESC LIMIT ?`),
+      sessionListStatus: p<SessionRow>(`SELECT ${SESSION_COLS} FROM sessions WHERE status = ? ORDER BY created_at DESC, rowid DESC LIMIT ?`),
+      sessionSetStatus: p("UPDATE sessions SET status = ?, updated_at = ?, ended_at = ?, exit_code = coalesce(?, exit_code), pid = coalesce(?, pid) WHERE id = ?"),
+      sessionSetPid: p("UPDATE sessions SET pid = ?, updated_at = ? WHERE id = ?"),
+      sessionGone: p("UPDATE sessions SET agent_gone_at = ? WHERE id = ?"),
+      sessionImplicitWatch: p<SessionRow>(`SELECT ${SESSION_COLS} FROM sessions WHERE implicit = 1 AND agent_gone_at IS NULL`),
+      sessionCounts: p<{ status: SessionStatus; n: number }>("SELECT status, count(*) AS n FROM sessions GROUP BY status"),
+      sessionLiveRoles: p<{ role: string }>("SELECT DISTINCT role FROM sessions WHERE status IN ('ready', 'running')"),
+
+      bundleGet: p<BundleRow>("SELECT role, documents, etag, gateway_url, fetched_at FROM bundles WHERE role = ?"),
+      bundleAll: p<BundleRow>("SELECT role, documents, etag, gateway_url, fetched_at FROM bundles ORDER BY role"),
+      bundlePut: p(
+        "INSERT INTO bundles (role, documents, etag, gateway_url, fetched_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (role) DO UPDATE SET documents = excluded.documents, etag = excluded.etag, gateway_url = excluded.gateway_url, fetched_at = excluded.fetched_at",
+      ),
+      bundleTouch: p("UPDATE bundles SET fetched_at = ? WHERE role = ? AND etag = ?"),
+      bundleDel: p("DELETE FROM bundles WHERE role = ?"),
+      bundleClear: p("DELETE FROM bundles"),
+
+      outboxInsert: p("INSERT INTO outbox (kind, payload, created_at) VALUES (?, ?, ?)"),
+      outboxHead: p<OutboxRow>("SELECT seq, kind, payload, created_at, attempts, next_attempt_at, last_error FROM outbox ORDER BY seq LIMIT ?"),
+      outboxDelete: p("DELETE FROM outbox WHERE seq = ?"),
+      outboxDeleteUpTo: p("DELETE FROM outbox WHERE seq >= ? AND seq <= ?"),
+      outboxRetry: p("UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE seq = ?"),
+      outboxReady: p("UPDATE outbox SET next_attempt_at = 0 WHERE next_attempt_at > 0"),
+      outboxStats: p<{ n: number; oldest: string | null }>("SELECT count(*) AS n, min(created_at) AS oldest FROM outbox"),
+      outboxAll: p<OutboxRow>("SELECT seq, kind, payload, created_at, attempts, next_attempt_at, last_error FROM outbox ORDER BY seq"),
+      rejectedInsert: p("INSERT OR REPLACE INTO outbox_rejected (seq, kind, payload, created_at, rejected_at, error) VALUES (?, ?, ?, ?, ?, ?)"),
+      rejectedCount: p<{ n: number }>("SELECT count(*) AS n FROM outbox_rejected"),
+
+      enrollmentGet: p<EnrollmentRow>("SELECT gateway_url, client_id, client_token, name, enrolled_at, revoked_at, revoked_reason FROM enrollment WHERE id = 1"),
+      enrollmentSet: p(
+        "INSERT INTO enrollment (id, gateway_url, client_id, client_token, name, enrolled_at, revoked_at, revoked_reason) VALUES (1, ?, ?, ?, ?, ?, NULL, NULL) ON CONFLICT (id) DO UPDATE SET gateway_url = excluded.gateway_url, client_id = excluded.client_id, client_token = excluded.client_token, name = excluded.name, enrolled_at = excluded.enrolled_at, revoked_at = NULL, revoked_reason = NULL",
+      ),
+      enrollmentRevoke: p("UPDATE enrollment SET revoked_at = ?, revoked_reason = ? WHERE id = 1 AND client_id = ? AND revoked_at IS NULL"),
+    };
+  }
+
+  /** Runs `fn` inside one `BEGIN IMMEDIATE` transaction; a throw rolls everything back. */
+  tx<T>(fn: () => T): T {
+    this.s.begin.run();
+    try {
+      const result = fn();
+      this.s.commit.run();
+      return result;
+    } catch (error) {
+      if (this.db.inTransaction) this.s.rollback.run();
+      throw error;
+    }
+  }
+
+  /** Changes whenever another connection (another process, `airlock client enroll`) commits. */
+  dataVersion(): number {
+    return this.s.dataVersion.get()!.data_version;
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  // ---------------------------------------------------------------- meta
+
+  meta(key: string): string | null {
+    return this.s.metaGet.get(key)?.value ?? null;
+  }
+
+  setMeta(key: string, value: string): void {
+    this.s.metaSet.run(key, value);
+  }
+
+  feedCursor(): number {
+    return Number(this.meta("feed_cursor") ?? "0");
+  }
+
+  setFeedCursor(seq: number): void {
+    this.setMeta("feed_cursor", String(seq));
+  }
+
+  shippedTotal(): number {
+    return Number(this.meta("shipped_total") ?? "0");
+  }
+
+  // ---------------------------------------------------------------- sessions
+
+  session(id: string): SessionRow | null {
+    return this.s.sessionGet.get(id) ?? null;
+  }
+
+  insertSession(session: NewSession): SessionRow {
+    const at = this.now().toISOString();
+    this.s.sessionInsert.run(
+      session.id,
+      session.token_hash,
+      session.agent,
+      session.role,
+      session.cwd,
+      session.pid,
+      session.user,
+      session.host,
+      session.status,
+      session.implicit ? 1 : 0,
+      session.agent_pid,
+      at,
+      at,
+    );
+    return this.s.sessionGet.get(session.id)!;
+  }
+
+  /** The latest implicit session of this agent process (any status), unless the process was seen gone. */
+  implicitSession(agent: string, agentPid: number): SessionRow | null {
+    return this.s.sessionImplicit.get(agent, agentPid) ?? null;
+  }
+
+  listSessions(limit: number, status?: SessionStatus): SessionRow[] {
+    return status === undefined ? this.s.sessionList.all(limit) : this.s.sessionListStatus.all(status, limit);
+  }
+
+  setSessionStatus(id: string, status: SessionStatus, extra: { exit_code?: number | null; pid?: number | null } = {}): void {
+    const at = this.now().toISOString();
+    const ended = status === "exited" || status === "revoked" ? at : null;
+    this.s.sessionSetStatus.run(status, at, ended, extra.exit_code ?? null, extra.pid ?? null, id);
+  }
+
+  setSessionPid(id: string, pid: number): void {
+    this.s.sessionSetPid.run(pid, this.now().toISOString(), id);
+  }
+
+  markAgentGone(id: string): void {
+    this.s.sessionGone.run(this.now().toISOString(), id);
+  }
+
+  watchedImplicitSessions(): SessionRow[] {
+    return this.s.sessionImplicitWatch.all();
+  }
+
+  sessionCounts(): Record<SessionStatus, number> {
+    const counts: Record<SessionStatus, number> = { ready: 0, running: 0, exited: 0, revoked: 0 };
+    for (const row of this.s.sessionCounts.all()) counts[row.status] = row.n;
+    return counts;
+  }
+
+  liveRoles(): string[] {
+    return this.s.sessionLiveRoles.all().map((r) => r.role);
+  }
+
+  // ---------------------------------------------------------------- bundles
+
+  bundle(role: string): BundleRow | null {
+    return this.s.bundleGet.get(role) ?? null;
+  }
+
+  bundles(): BundleRow[] {
+    return this.s.bundleAll.all();
+  }
+
+  putBundle(row: BundleRow): void {
+    this.s.bundlePut.run(row.role, row.documents, row.etag, row.gateway_url, row.fetched_at);
+  }
+
+  touchBundle(role: string, etag: string, at: number): void {
+    this.s.bundleTouch.run(at, role, etag);
+  }
+
+  deleteBundle(role: string): void {
+    this.s.bundleDel.run(role);
+  }
+
+  // ---------------------------------------------------------------- outbox
+
+  enqueue(kind: OutboxKind, payload: unknown): number {
+    return Number(this.s.outboxInsert.run(kind, JSON.stringify(payload), this.now().toISOString()).lastInsertRowid);
+  }
+
+  outboxHead(limit: number): OutboxRow[] {
+    return this.s.outboxHead.all(limit);
+  }
+
+  outboxAll(): OutboxRow[] {
+    return this.s.outboxAll.all();
+  }
+
+  /** The gateway acknowledged these rows: they leave the outbox, and the shipped total grows, atomically. */
+  acknowledge(rows: readonly OutboxRow[]): void {
+    this.tx(() => {
+      for (const row of rows) this.s.outboxDelete.run(row.seq);
+      this.setMeta("shipped_total", String(this.shippedTotal() + rows.length));
+    });
+  }
+
+  /** The gateway refused this row for good: it moves to outbox_rejected (kept for inspection). */
+  reject(row: OutboxRow, error: string): void {
+    this.tx(() => {
+      this.s.rejectedInsert.run(row.seq, row.kind, row.payload, row.created_at, this.now().toISOString(), error.slice(0, 2000));
+      this.s.outboxDelete.run(row.seq);
+    });
+  }
+
+  retryLater(rows: readonly OutboxRow[], at: number, error: string): void {
+    this.tx(() => {
+      for (const row of rows) this.s.outboxRetry.run(at, error.slice(0, 2000), row.seq);
+    });
+  }
+
+  /** The gateway is back: every row may be tried now. */
+  outboxReadyNow(): void {
+    this.s.outboxReady.run();
+  }
+
+  outboxStats(): { pending: number; oldest_at: string | null; rejected: number } {
+    const row = this.s.outboxStats.get()!;
+    return { pending: row.n, oldest_at: row.oldest, rejected: this.s.rejectedCount.get()!.n };
+  }
+
+  // ---------------------------------------------------------------- enrollment
+
+  enrollment(): EnrollmentRow | null {
+    return this.s.enrollmentGet.get() ?? null;
+  }
+
+  /** A new client credential; the change-feed cursor and the cached bundles belonged to the old one. */
+  setEnrollment(e: { gateway_url: string; client_id: string; client_token: string; name: string }): void {
+    this.tx(() => {
+      this.s.enrollmentSet.run(e.gateway_url, e.client_id, e.client_token, e.name, this.now().toISOString());
+      this.s.metaDel.run("feed_cursor");
+      this.s.bundleClear.run();
+    });
+  }
+
+  markRevoked(clientId: string, reason: string): boolean {
+    return this.s.enrollmentRevoke.run(this.now().toISOString(), reason, clientId).changes === 1;
+  }
+}
+
+/** Opens (creating when missing) and migrates `daemon.db`. Synchronous. */
+export function openDaemonDb(path: string, options: { now?: () => Date } = {}): DaemonDb {
+  const now = options.now ?? (() => new Date());
+  createPrivateFile(path);
+  const db = new Database(path, { create: true, readwrite: true, strict: true });
+  try {
+    db.run(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    enableWal(db, path);
+    db.run("PRAGMA synchronous = NORMAL");
+    db.run("PRAGMA foreign_keys = ON");
+    migrate(db, path, now);
+    return new DaemonDb(db, path, now);
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+}

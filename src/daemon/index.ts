@@ -1,0 +1,272 @@
+/**
+ * The workstation daemon (DESIGN 6): a Unix-socket service that decides checks locally with the
+ * shared engine, tracks sessions, keeps a durable audit outbox and syncs with the gateway.
+ *
+ * `createDaemon(deps)` wires the parts from injected dependencies (clock, paths, log, analyzer,
+ * gateway client factory) with no module state; `startDaemon` adds the socket; `runDaemon` builds
+ * the dependencies from the environment (what `airlock daemon run` calls).
+ */
+import { statSync } from "node:fs";
+import { join } from "node:path";
+import { profileFiles, seedPolicyFiles, shellWasm } from "../config/assets";
+import { readEnv, type AirlockEnv } from "../config/env";
+import { DEFAULT_ROLE, readConfigFile, type ConfigFile } from "../config/file";
+import { airlockPaths, type AirlockPaths } from "../config/paths";
+import { VERSION } from "../config/version";
+import { errorCount, formatProblem, loadPolicySources, type LoadedPolicies } from "../policy/load";
+import type { CompiledProfile } from "../policy/profiles";
+import type { DaemonStatus } from "../protocol/daemon";
+import { AirlockError } from "../protocol/errors";
+import { createShellAnalyzer } from "../shell/analyzer";
+import type { ShellAnalyzer } from "../shell/types";
+import { BundleCache } from "./bundles";
+import { openDaemonDb, type DaemonDb } from "./db";
+import { Decider } from "./decide";
+import { createGatewayApi, type GatewayApiFactory } from "./gateway-api";
+import { quietLogger, type Logger } from "./log";
+import { createRouter } from "./routes";
+import { listenSocket } from "./server";
+import { defaultIdentity } from "./identity";
+import { Sessions, type Identity } from "./sessions";
+import { DEFAULT_SYNC_TIMING, Sync, type SyncTiming } from "./sync";
+
+export type { Logger } from "./log";
+export { enrollClient } from "./enroll";
+
+export interface DaemonTiming extends SyncTiming {
+  /** how often implicit sessions are checked for a vanished agent process, ms (default 2000) */
+  reapMs: number;
+}
+
+export interface DaemonDeps {
+  paths: AirlockPaths;
+  analyzer: ShellAnalyzer;
+  profiles: ReadonlyMap<string, CompiledProfile>;
+  now?: () => Date;
+  log?: Logger;
+  /** the embedded seed policies (standalone mode); default: the binary's `policies/` */
+  seed?: () => LoadedPolicies;
+  /** how the daemon talks to a gateway; tests inject an in-process one */
+  gatewayApi?: GatewayApiFactory;
+  /** config.json; default: read from paths.config, re-read when it changes */
+  config?: () => ConfigFile;
+  identity?: Identity;
+  version?: string;
+  timing?: Partial<DaemonTiming>;
+  random?: () => number;
+}
+
+export interface Daemon {
+  readonly db: DaemonDb;
+  readonly sessions: Sessions;
+  readonly decider: Decider;
+  readonly sync: Sync;
+  /** the socket API, callable in-process */
+  fetch(req: Request): Promise<Response>;
+  status(): DaemonStatus;
+  /** starts the gateway sync and the implicit-session reaper */
+  start(): void;
+  /** stops them and closes daemon.db */
+  close(): Promise<void>;
+}
+
+/** config.json, re-read at most once a second when its mtime changes; a broken edit keeps the last good one. */
+export function configReader(path: string, log: Logger): () => ConfigFile {
+  const mtime = () => {
+    try {
+      return statSync(path).mtimeMs;
+    } catch {
+      return -1;
+    }
+  };
+  let seen = mtime();
+  let cached = readConfigFile(path);
+  let checkedAt = Date.now();
+  return () => {
+    const t = Date.now();
+    if (t - checkedAt < 1000) return cached;
+    checkedAt = t;
+    const m = mtime();
+    if (m !== seen) {
+      seen = m;
+      try {
+        cached = readConfigFile(path);
+        log.info(`re-read ${path}`);
+      } catch (error) {
+        log.warn(`${(error as Error).message}; keeping the previous settings`);
+      }
+    }
+    return cached;
+  };
+}
+
+export function loadSeed(): LoadedPolicies {
+  const loaded = loadPolicySources(seedPolicyFiles());
+  if (errorCount(loaded.problems) > 0) {
+    throw new AirlockError("invalid_policy", `the embedded seed policies are invalid: ${loaded.problems.map(formatProblem).join("; ")}`);
+  }
+  return loaded;
+}
+
+export function loadProfiles(): ReadonlyMap<string, CompiledProfile> {
+  return loadPolicySources({ policies: [], roles: [], tests: [], profiles: profileFiles(), agents: null }).profiles;
+}
+
+export function createDaemon(deps: DaemonDeps): Daemon {
+  const now = deps.now ?? (() => new Date());
+  const log = deps.log ?? quietLogger;
+  const timing: DaemonTiming = { ...DEFAULT_SYNC_TIMING, reapMs: 2000, ...(deps.timing ?? {}) };
+  const config = deps.config ?? configReader(deps.paths.config, log);
+  const defaultRole = () => config().default_role ?? DEFAULT_ROLE;
+  const startedAt = now();
+  const db = openDaemonDb(deps.paths.daemonDb, { now });
+  const bundles = new BundleCache({
+    db,
+    profiles: deps.profiles,
+    seed: deps.seed ?? loadSeed,
+    autoApprove: () => config().auto_approve,
+    startedAt: startedAt.getTime(),
+  });
+  const sync = new Sync({
+    db,
+    bundles,
+    now,
+    log,
+    config,
+    gatewayApi: deps.gatewayApi ?? createGatewayApi,
+    timing,
+    defaultRole,
+    ...(deps.random ? { random: deps.random } : {}),
+  });
+  const kick = () => sync.kick();
+  const sessions = new Sessions({
+    db,
+    log,
+    identity: deps.identity ?? defaultIdentity(),
+    defaultRole,
+    knownRole: (role) => sync.knownRole(role),
+    kick,
+  });
+  const decider = new Decider({ db, sessions, analyzer: deps.analyzer, policy: (role) => sync.policy(role), defaultRole, now, log, kick });
+  const version = deps.version ?? VERSION;
+
+  const status = (): DaemonStatus => {
+    const cfg = config();
+    const outbox = db.outboxStats();
+    return {
+      version,
+      pid: process.pid,
+      started_at: startedAt.toISOString(),
+      socket: deps.paths.socket,
+      fail_mode: cfg.fail_mode,
+      default_role: cfg.default_role ?? DEFAULT_ROLE,
+      gateway: sync.gatewayStatus(),
+      bundles: sync.bundleStatus(),
+      outbox: { pending: outbox.pending, oldest_at: outbox.oldest_at, shipped_total: db.shippedTotal() },
+      sessions: db.sessionCounts(),
+    };
+  };
+
+  const router = createRouter({ decider, sessions, status, log });
+  let reaper: ReturnType<typeof setInterval> | null = null;
+  let closed: Promise<void> | null = null;
+
+  return {
+    db,
+    sessions,
+    decider,
+    sync,
+    fetch: router,
+    status,
+    start() {
+      sync.start();
+      reaper ??= setInterval(() => {
+        try {
+          sessions.reap();
+        } catch (error) {
+          log.warn(`session reaper: ${(error as Error).message}`);
+        }
+      }, timing.reapMs);
+    },
+    close() {
+      closed ??= (async () => {
+        if (reaper) clearInterval(reaper);
+        reaper = null;
+        await sync.stop();
+        db.close();
+      })();
+      return closed;
+    },
+  };
+}
+
+export interface RunningDaemon {
+  daemon: Daemon;
+  socket: string;
+  pidfile: string;
+  pid: number;
+  /** stop accepting, finish in-flight requests, stop syncing, close daemon.db, remove socket and pidfile */
+  stop(): Promise<void>;
+}
+
+export function pidfilePath(paths: AirlockPaths): string {
+  return join(paths.run, "daemon.pid");
+}
+
+/** The daemon on its socket. */
+export async function startDaemon(deps: DaemonDeps): Promise<RunningDaemon> {
+  const pidfile = pidfilePath(deps.paths);
+  const daemon = createDaemon(deps);
+  let server;
+  try {
+    server = await listenSocket({ socket: deps.paths.socket, pidfile, fetch: daemon.fetch });
+  } catch (error) {
+    await daemon.close();
+    throw error;
+  }
+  daemon.start();
+  let stopping: Promise<void> | null = null;
+  return {
+    daemon,
+    socket: deps.paths.socket,
+    pidfile,
+    pid: process.pid,
+    stop() {
+      stopping ??= (async () => {
+        await server.stop();
+        await daemon.close();
+      })();
+      return stopping;
+    },
+  };
+}
+
+export interface RunDaemonOptions {
+  env?: AirlockEnv;
+  log?: Logger;
+  now?: () => Date;
+  gatewayApi?: GatewayApiFactory;
+  timing?: Partial<DaemonTiming>;
+}
+
+/** `airlock daemon run`: dependencies from the environment, a warm shell analyzer, the socket. */
+export async function runDaemon(options: RunDaemonOptions = {}): Promise<RunningDaemon> {
+  const env = options.env ?? readEnv();
+  const paths = airlockPaths(env);
+  const log = options.log ?? quietLogger;
+  const config = configReader(paths.config, log); // an invalid config.json stops the start here, naming the field
+  const analyzer = await createShellAnalyzer(await shellWasm());
+  analyzer.analyze("true"); // the first parse is the slow one
+  const seed = loadSeed();
+  return startDaemon({
+    paths,
+    analyzer,
+    profiles: loadProfiles(),
+    seed: () => seed,
+    config,
+    log,
+    ...(options.now ? { now: options.now } : {}),
+    ...(options.gatewayApi ? { gatewayApi: options.gatewayApi } : {}),
+    ...(options.timing ? { timing: options.timing } : {}),
+  });
+}
