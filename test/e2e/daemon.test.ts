@@ -9,138 +9,13 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { Database } from "bun:sqlite";
 import { existsSync, mkdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { Subprocess } from "bun";
-import { airlockBinary, run } from "../support/binary";
-import { tempDir } from "../support/tmp";
+import { run } from "../support/binary";
+import { api, disposeWorlds, gatewayDecisionIds, onDispose, sock, startDaemon, startGateway, waitFor, world, type World } from "../support/world";
 
-const ADMIN = "e2e-admin-token-0123456789abcdefghijklmnopqrstuvwxyz";
-
-interface Proc {
-  proc: Subprocess<"ignore", "pipe", "pipe">;
-  output(): string;
-  stop(signal?: "SIGTERM" | "SIGKILL"): Promise<number | null>;
-}
-
-function spawnAirlock(args: string[], env: Record<string, string>): Proc {
-  const proc = Bun.spawn([BIN, ...args], { env: { PATH: process.env.PATH ?? "/usr/bin:/bin", NO_COLOR: "1", ...env }, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
-  let out = "";
-  const pump = async (stream: ReadableStream<Uint8Array>) => {
-    const decoder = new TextDecoder();
-    for await (const chunk of stream) out += decoder.decode(chunk, { stream: true });
-  };
-  const drained = Promise.all([pump(proc.stdout), pump(proc.stderr)]);
-  return {
-    proc,
-    output: () => out,
-    async stop(signal = "SIGTERM") {
-      if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal);
-      const code = await proc.exited;
-      await drained;
-      return signal === "SIGKILL" ? null : code;
-    },
-  };
-}
-
-let BIN = "";
-const cleanups: (() => Promise<unknown>)[] = [];
-afterAll(async () => {
-  for (const c of cleanups.reverse()) await c().catch(() => {});
-});
-
-async function waitFor<T>(what: string, fn: () => Promise<T | null | undefined | false>, ms = 10_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v as T;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ""}`);
-    await Bun.sleep(25);
-  }
-}
-
-interface World {
-  dir: string;
-  home: string;
-  env: Record<string, string>;
-  socket: string;
-  gatewayDb: string;
-  gatewayUrl: string;
-  gateway: Proc | null;
-  daemon: Proc | null;
-}
-
-async function startGateway(w: World, listen: string): Promise<void> {
-  const gw = spawnAirlock(["gateway", "--listen", listen, "--data", w.gatewayDb], { HOME: w.dir, AIRLOCK_HOME: join(w.dir, "gateway-home"), AIRLOCK_ADMIN_TOKEN: ADMIN });
-  w.gateway = gw;
-  cleanups.push(() => gw.stop("SIGKILL"));
-  const url = await waitFor("the gateway to listen", async () => {
-    if (gw.proc.exitCode !== null) throw new Error(`gateway exited: ${gw.output()}`);
-    return gw.output().match(/listening on (http:\/\/\S+)/)?.[1] ?? null;
-  });
-  w.gatewayUrl = url;
-}
-
-async function startDaemon(w: World): Promise<Proc> {
-  const d = spawnAirlock(["daemon", "run"], w.env);
-  w.daemon = d;
-  cleanups.push(() => d.stop("SIGKILL"));
-  await waitFor("the daemon to answer", async () => {
-    if (d.proc.exitCode !== null) throw new Error(`daemon exited ${d.proc.exitCode}: ${d.output()}`);
-    return (await sock(w, "GET", "/v1/status")).body?.pid === d.proc.pid;
-  });
-  return d;
-}
-
-async function sock(w: World, method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
-  const res = await fetch(`http://daemon${path}`, { method, unix: w.socket, ...(body === undefined ? {} : { body: JSON.stringify(body), headers: { "content-type": "application/json" } }) } as RequestInit);
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : null };
-}
-
-async function api(w: World, method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
-  const res = await fetch(`${w.gatewayUrl}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${ADMIN}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : null };
-}
-
-async function gatewayDecisionIds(w: World, sessionId: string): Promise<string[]> {
-  const ids: string[] = [];
-  let cursor: string | null = null;
-  do {
-    const r: { body: { items: { id: string }[]; next_cursor: string | null } } = await api(w, "GET", `/api/v1/decisions?session_id=${sessionId}&limit=500${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`);
-    ids.push(...r.body.items.map((i) => i.id));
-    cursor = r.body.next_cursor;
-  } while (cursor);
-  return ids;
-}
+afterAll(disposeWorlds);
 
 async function status(w: World): Promise<any> {
   return (await sock(w, "GET", "/v1/status")).body;
-}
-
-async function world(): Promise<World> {
-  BIN = await airlockBinary();
-  const t = await tempDir("airlock-e2e-daemon-");
-  cleanups.push(async () => t[Symbol.asyncDispose]());
-  const home = join(t.path, "airlock-home");
-  return {
-    dir: t.path,
-    home,
-    env: { HOME: t.path, AIRLOCK_HOME: home },
-    socket: join(home, "run", "daemon.sock"),
-    gatewayDb: join(t.path, "gateway.db"),
-    gatewayUrl: "",
-    gateway: null,
-    daemon: null,
-  };
 }
 
 describe("daemon and gateway, compiled", () => {
@@ -286,7 +161,7 @@ describe("airlock daemon start|stop|status", () => {
     expect(started.code).toBe(0);
     const pid = Number(started.stdout.match(/started \(pid (\d+)/)?.[1]);
     expect(pid).toBeGreaterThan(0);
-    cleanups.push(async () => {
+    onDispose(async () => {
       try {
         process.kill(pid, "SIGKILL");
       } catch {}
