@@ -3,6 +3,7 @@
  * command per file, loaded only when named.
  */
 import { debugEnabled } from "../config/debug";
+import { err, out } from "../config/stdio";
 import { VERSION } from "../config/version";
 import { AirlockError, exitCodeFor, isAirlockError } from "../protocol/errors";
 import type { CommandDef } from "citty";
@@ -120,11 +121,11 @@ export async function runCli(argv: readonly string[]): Promise<number> {
   const [first, ...rest] = argv;
   if (first === undefined || first === "--help" || first === "-h" || first === "help") {
     if (first === "help" && rest[0] !== undefined) return runCli([rest[0], "--help"]);
-    process.stdout.write(HELP);
+    out(HELP);
     return 0;
   }
   if (first === "--version" || first === "-v" || first === "version") {
-    process.stdout.write(`airlock ${VERSION}\n`);
+    out(`airlock ${VERSION}\n`);
     return 0;
   }
   try {
@@ -144,11 +145,11 @@ export async function runCli(argv: readonly string[]): Promise<number> {
 /** Prints an error the way every command does and returns its exit code. */
 export function reportError(error: unknown): number {
   if (isAirlockError(error)) {
-    process.stderr.write(`airlock: error: ${error.message}\n`);
-    for (const d of error.details) process.stderr.write(`  ${d.path ? `${d.path}: ` : ""}${d.message}\n`);
+    err(`airlock: error: ${error.message}\n`);
+    for (const d of error.details) err(`  ${d.path ? `${d.path}: ` : ""}${d.message}\n`);
     return exitCodeFor(error.code);
   }
-  process.stderr.write(`airlock: internal error: ${error instanceof Error ? error.message : String(error)}\n`);
-  if (debugEnabled() && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
+  err(`airlock: internal error: ${error instanceof Error ? error.message : String(error)}\n`);
+  if (debugEnabled() && error instanceof Error && error.stack) err(`${error.stack}\n`);
   return 1;
 }

@@ -10,11 +10,9 @@ import coreWasmPath from "../../node_modules/web-tree-sitter/web-tree-sitter.was
 import bashWasmPath from "../../node_modules/tree-sitter-bash/tree-sitter-bash.wasm" with { type: "file" };
 import { AirlockError } from "../protocol/errors";
 
-/** The folder holding `policies/` and `shims/`: the binary's embedded root, or the checkout. */
-export function assetRoot(): string {
-  const dir = import.meta.dir;
-  return dir.startsWith("/$bunfs") || dir.includes("~BUN") ? dir : join(dir, "..", "..");
-}
+import { assetRoot } from "./asset-root";
+
+export { assetRoot };
 
 export interface SourceFile {
   path: string;

@@ -3,8 +3,6 @@
  * shim's start-up budget is a few milliseconds. Same variables and defaults as env.ts/paths.ts.
  */
 import { readFileSync } from "node:fs";
-import { homedir } from "node:os";
-import { join } from "node:path";
 
 export interface LeanEnv {
   home: string;
@@ -18,13 +16,14 @@ export interface LeanEnv {
 }
 
 export function leanEnv(env: Record<string, string | undefined> = process.env): LeanEnv {
-  const home = env.AIRLOCK_HOME || join(env.HOME || homedir(), ".airlock");
+  // node:os and node:path cost start-up time the shim does not have; HOME is set in practice
+  const home = env.AIRLOCK_HOME || `${env.HOME || require("node:os").homedir()}/.airlock`;
   const known = env.AIRLOCK_KNOWN_AGENTS;
   return {
     home,
-    bin: join(home, "bin"),
-    socket: env.AIRLOCK_SOCKET || join(home, "run", "daemon.sock"),
-    config: join(home, "config.json"),
+    bin: `${home}/bin`,
+    socket: env.AIRLOCK_SOCKET || `${home}/run/daemon.sock`,
+    config: `${home}/config.json`,
     sessionId: env.AIRLOCK_SESSION_ID || null,
     sessionToken: env.AIRLOCK_SESSION_TOKEN || null,
     knownAgents: known === undefined ? null : known.split(",").map((s) => s.trim()).filter(Boolean),

@@ -4,7 +4,6 @@
  * an agent is governed; under no agent it is a human terminal.
  */
 import { readFileSync } from "node:fs";
-import { join } from "node:path";
 
 export interface AgentMatch {
   /** the name that matched (process name or script name) */
@@ -73,7 +72,7 @@ export function findAgentAncestor(knownAgents: readonly string[], startPid = pro
 /** The shipped known-agents list (policies/known-agents.json in the binary), as process names. */
 export function shippedAgentNames(assetRoot: string): string[] {
   try {
-    const json = JSON.parse(readFileSync(join(assetRoot, "policies", "known-agents.json"), "utf8")) as { agents?: { process_names?: string[] }[] };
+    const json = JSON.parse(readFileSync(`${assetRoot}/policies/known-agents.json`, "utf8")) as { agents?: { process_names?: string[] }[] };
     return (json.agents ?? []).flatMap((a) => a.process_names ?? []);
   } catch {
     return [];

@@ -8,8 +8,9 @@
  * Governed and anything goes wrong (daemon unreachable, bad answer, internal error) → blocked,
  * unless fail mode was set to `open` explicitly. Only main.ts exits: this returns the code.
  */
-import { assetRoot } from "../config/assets";
+import { assetRoot } from "../config/asset-root";
 import { failModeOf, leanEnv } from "../config/lean";
+import { err } from "../config/stdio";
 import { createDaemonClient, DaemonUnavailable, isCheckResponse } from "../client/daemon";
 import type { Caller } from "../protocol/daemon";
 import { findAgentAncestor, shippedAgentNames } from "./ancestry";
@@ -45,7 +46,7 @@ async function runReal(tool: string, args: readonly string[], env: ReturnType<ty
   const found = findRealTool(tool, process.env.PATH ?? "", { airlockBin: env.bin, self: process.execPath });
   if (!found.path) {
     const skipped = found.skipped.length ? ` (skipped Airlock's own ${found.skipped.join(", ")})` : "";
-    process.stderr.write(`airlock: ${tool}: the real executable was not found on PATH${skipped}\n`);
+    err(`airlock: ${tool}: the real executable was not found on PATH${skipped}\n`);
     return 127;
   }
   return runTool(found.path, tool, args, process.env, { relay });
@@ -74,7 +75,7 @@ async function decideAndRun(tool: string, args: readonly string[], relay: Signal
     }
   } catch (error) {
     // we cannot even tell whether an agent is asking: refuse rather than guess
-    process.stderr.write(blockMessage(command, { reason: `internal error while checking: ${(error as Error).message}` }));
+    err(blockMessage(command, { reason: `internal error while checking: ${(error as Error).message}` }));
     return 126;
   }
 
@@ -90,7 +91,7 @@ async function decideAndRun(tool: string, args: readonly string[], relay: Signal
     );
     if (!isCheckResponse(answer)) throw new Error("the daemon's answer is not a verdict");
     if (answer.verdict === "allow") return runReal(tool, args, env, relay);
-    process.stderr.write(
+    err(
       blockMessage(command, {
         reason: answer.verdict === "require_approval" ? `approval required: ${answer.reason}` : answer.reason,
         policy: answer.policy,
@@ -105,9 +106,9 @@ async function decideAndRun(tool: string, args: readonly string[], relay: Signal
     reason = error instanceof DaemonUnavailable ? error.message : `internal error while checking: ${(error as Error).message}`;
   }
   if (failModeOf(env.config) === "open") {
-    process.stderr.write(`airlock: warning: ${reason}; fail mode is open, so ${tool} runs unchecked\n`);
+    err(`airlock: warning: ${reason}; fail mode is open, so ${tool} runs unchecked\n`);
     return runReal(tool, args, env, relay);
   }
-  process.stderr.write(blockMessage(command, { reason: `${reason} (fail mode closed)` }));
+  err(blockMessage(command, { reason: `${reason} (fail mode closed)` }));
   return 126;
 }

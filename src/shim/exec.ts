@@ -7,7 +7,6 @@
  * arrives a few milliseconds later, and the shim would die leaving the tool orphaned. A signal
  * that arrives before the tool exists is remembered and delivered as soon as it does.
  */
-import { constants } from "node:os";
 import type { Subprocess } from "bun";
 
 const FORWARDED = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
@@ -24,11 +23,11 @@ export function armSignals(): SignalRelay {
   // Ctrl-C at a terminal already reaches the child (same process group): forwarding it too would
   // deliver it twice (Terraform reads a second interrupt as "cancel now"). From a non-terminal
   // caller (an agent killing the command) the signal reached only us, so it is forwarded.
-  const interactive = Boolean(process.stdin.isTTY);
+  // (asked only when a SIGINT arrives: touching process.stdin costs milliseconds at start-up)
   let child: Subprocess | null = null;
   let pending: Forwarded | null = null;
   const forward = (signal: Forwarded) => {
-    if (signal === "SIGINT" && interactive && child) return;
+    if (signal === "SIGINT" && child && process.stdin.isTTY) return;
     if (!child) {
       pending ??= signal;
       return;
@@ -55,9 +54,11 @@ export function armSignals(): SignalRelay {
   };
 }
 
+/** Linux/macOS numbers of the signals a tool is commonly ended by (node:os is too slow to load here). */
+const SIGNAL_NUMBERS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGABRT: 6, SIGKILL: 9, SIGSEGV: 11, SIGPIPE: 13, SIGALRM: 14, SIGTERM: 15 };
+
 export function signalExitCode(signal: string): number {
-  const n = constants.signals[signal as keyof typeof constants.signals];
-  return 128 + (typeof n === "number" ? n : 0);
+  return 128 + (SIGNAL_NUMBERS[signal] ?? 0);
 }
 
 export async function runTool(

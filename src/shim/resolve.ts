@@ -4,12 +4,17 @@
  * PATH is arranged or the binary is linked).
  */
 import { accessSync, constants, realpathSync, statSync } from "node:fs";
-import { join, resolve } from "node:path";
 
 export interface ResolveResult {
   path: string | null;
   /** candidates passed over because they are Airlock itself */
   skipped: string[];
+}
+
+/** An absolute, normalized-enough form of a PATH entry (relative entries are relative to the cwd). */
+function absolute(entry: string): string {
+  const abs = entry.startsWith("/") ? entry : `${process.cwd()}/${entry || "."}`;
+  return abs.length > 1 && abs.endsWith("/") ? abs.slice(0, -1) : abs;
 }
 
 function real(path: string): string | null {
@@ -27,14 +32,14 @@ export function findOnPath(name: string, pathEnv: string): string | null {
 
 export function findRealTool(tool: string, pathEnv: string, options: { airlockBin: string | null; self: string | null }): ResolveResult {
   const self = options.self === null ? null : (real(options.self) ?? options.self);
-  const shimDir = options.airlockBin === null ? null : (real(options.airlockBin) ?? resolve(options.airlockBin));
+  const shimDir = options.airlockBin === null ? null : (real(options.airlockBin) ?? absolute(options.airlockBin));
   const skipped: string[] = [];
   const seen = new Set<string>();
   for (const entry of pathEnv.split(":")) {
-    const dir = resolve(entry || ".");
+    const dir = absolute(entry);
     if (seen.has(dir)) continue;
     seen.add(dir);
-    const candidate = join(dir, tool);
+    const candidate = `${dir}/${tool}`;
     const target = real(candidate);
     if (target === null) continue;
     if ((shimDir !== null && (real(dir) ?? dir) === shimDir) || (self !== null && target === self)) {

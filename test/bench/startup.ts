@@ -1,5 +1,5 @@
 /**
- * Whole-process figures of the compiled binary (issue targets: `airlock --version` p50 ≤ 8 ms;
+* Whole-process figures of the compiled binary, stdout and stderr captured through pipes as an agent does (issue targets: `airlock --version` p50 ≤ 8 ms;
  * `airlock check --command ...` with a cold parser: reported).
  * Run: bun run build.ts && bun run test/bench/startup.ts
  */
@@ -12,11 +12,11 @@ const BIN = resolve(import.meta.dir, "..", "..", "dist", "airlock");
 
 function timeProcess(argv: string[], runs: number, cwd: string): number[] {
   const env = { PATH: "/usr/bin:/bin", HOME: cwd };
-  for (let i = 0; i < 3; i++) Bun.spawnSync(argv, { cwd, env, stdout: "ignore", stderr: "ignore" });
+  for (let i = 0; i < 3; i++) Bun.spawnSync(argv, { cwd, env, stdout: "pipe", stderr: "pipe" });
   const samples: number[] = [];
   for (let i = 0; i < runs; i++) {
     const t = performance.now();
-    Bun.spawnSync(argv, { cwd, env, stdout: "ignore", stderr: "ignore" });
+    Bun.spawnSync(argv, { cwd, env, stdout: "pipe", stderr: "pipe" });
     samples.push(performance.now() - t);
   }
   return samples;
