@@ -9,6 +9,7 @@ import { GatewayRequestError, type GatewayClient } from "../client/gateway";
 import { AirlockError, isAirlockError } from "../protocol/errors";
 import type { JsonObject, PolicyRecord, RoleRecord } from "../protocol/records";
 import { formatTable, onePositional, printJson, remoteArgs, shortTime, withGateway, type Column } from "./_remote";
+import { out } from "../config/stdio";
 
 type DocRecord = PolicyRecord | RoleRecord;
 
@@ -96,8 +97,8 @@ export function documentCommands<R extends DocRecord>(kind: DocumentKind<R>): Co
       return withGateway(args, async ({ client }) => {
         const items = await kind.api.list(client);
         if (args.json) printJson({ items });
-        else if (items.length === 0) process.stdout.write(`no ${plural}\n`);
-        else process.stdout.write(formatTable(items, [...kind.columns, { header: "UPDATED", value: (r) => shortTime(r.updated_at) }]));
+        else if (items.length === 0) out(`no ${plural}\n`);
+        else out(formatTable(items, [...kind.columns, { header: "UPDATED", value: (r) => shortTime(r.updated_at) }]));
         return 0;
       });
     },
@@ -153,8 +154,8 @@ export function documentCommands<R extends DocRecord>(kind: DocumentKind<R>): Co
           throw refused(error, file, singular);
         }
         if (args.json) printJson({ action, record });
-        else if (action === "updated") process.stdout.write(`updated ${singular} ${record.id} (version ${existing!.version} → ${record.version})\n`);
-        else process.stdout.write(`${action} ${singular} ${record.id} (version ${record.version})\n`);
+        else if (action === "updated") out(`updated ${singular} ${record.id} (version ${existing!.version} → ${record.version})\n`);
+        else out(`${action} ${singular} ${record.id} (version ${record.version})\n`);
         return 0;
       });
     },
@@ -168,7 +169,7 @@ export function documentCommands<R extends DocRecord>(kind: DocumentKind<R>): Co
       return withGateway(args, async ({ client }) => {
         await kind.api.delete(client, id);
         if (args.json) printJson({ deleted: id });
-        else process.stdout.write(`deleted ${singular} ${id}\n`);
+        else out(`deleted ${singular} ${id}\n`);
         return 0;
       });
     },

@@ -1,5 +1,6 @@
 /** Logs go to stderr (stdout belongs to the protocol and --json); JSON lines for servers. */
 import { createConsola, type ConsolaInstance, type LogObject } from "consola";
+import { err } from "../config/stdio";
 
 const LEVELS = { silent: -999, error: 0, warn: 1, info: 3, debug: 4, trace: 5 } as const;
 
@@ -15,7 +16,7 @@ export function createLogger(options: { level?: keyof typeof LEVELS; format?: "p
             const line: Record<string, unknown> = { time: obj.date.toISOString(), level: obj.type, tag: obj.tag || options.tag, msg: typeof message === "string" ? message : JSON.stringify(message) };
             const extra = rest.map((r) => (r instanceof Error ? { error: r.message } : r));
             if (extra.length) line.data = extra.length === 1 ? extra[0] : extra;
-            process.stderr.write(`${JSON.stringify(line)}\n`);
+            err(`${JSON.stringify(line)}\n`);
           },
         },
       ],

@@ -2,6 +2,7 @@
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { displayPath, readPolicyDir, readUserFile, seedPolicyFiles, shellWasm, profileFiles } from "../config/assets";
+import { isTerminal } from "../config/stdio";
 import { AirlockError } from "../protocol/errors";
 import { errorCount, formatProblem, loadPolicySources, type LoadedPolicies, type Problem } from "../policy/load";
 import { createShellAnalyzer } from "../shell/analyzer";
@@ -49,7 +50,7 @@ export async function loadAnalyzer(): Promise<ShellAnalyzer> {
   return createShellAnalyzer(await shellWasm());
 }
 
-const useColor = () => Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
+const useColor = () => !process.env.NO_COLOR && isTerminal(1);
 export const paint = {
   red: (s: string) => (useColor() ? `\u001b[31m${s}\u001b[39m` : s),
   green: (s: string) => (useColor() ? `\u001b[32m${s}\u001b[39m` : s),

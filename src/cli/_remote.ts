@@ -6,6 +6,7 @@ import { createGatewayClient, type GatewayClient } from "../client/gateway";
 import { readEnv } from "../config/env";
 import { resolveGatewayTarget, type GatewayTarget } from "../config/gateway-target";
 import { AirlockError, isAirlockError } from "../protocol/errors";
+import { out } from "../config/stdio";
 
 export const remoteArgs = {
   gateway: { type: "string", description: "Gateway URL (default: env AIRLOCK_GATEWAY_URL, then gateway_url in $AIRLOCK_HOME/config.json, then http://127.0.0.1:8787)" },
@@ -59,7 +60,7 @@ export async function withGateway<T>(flags: RemoteFlags, fn: (remote: Remote) =>
 }
 
 export function printJson(value: unknown): void {
-  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+  out(`${JSON.stringify(value, null, 2)}\n`);
 }
 
 export interface Column<T> {

@@ -4,6 +4,7 @@
  */
 import { renderUsage, runCommand, type ArgsDef, type CommandDef } from "citty";
 import { AirlockError } from "../protocol/errors";
+import { isTerminal, out } from "../config/stdio";
 
 async function resolve<T>(value: T | (() => T | Promise<T>) | Promise<T>): Promise<T> {
   return typeof value === "function" ? await (value as () => T | Promise<T>)() : await value;
@@ -61,7 +62,7 @@ export async function runCommandDef(name: string, cmd: CommandDef<any>, rawArgs:
   if (subCommands) {
     const [sub, ...rest] = rawArgs;
     if (sub === undefined || sub === "--help" || sub === "-h") {
-      process.stdout.write(`${stripAnsi(await renderUsage(cmd))}\n`);
+      out(`${stripAnsi(await renderUsage(cmd))}\n`);
       return sub === undefined ? 2 : 0;
     }
     const next = subCommands[sub];
@@ -71,7 +72,7 @@ export async function runCommandDef(name: string, cmd: CommandDef<any>, rawArgs:
     return runCommandDef(`${name} ${sub}`, await resolve(next), rest);
   }
   if (wantsHelp(rawArgs)) {
-    process.stdout.write(`${stripAnsi(await renderUsage(cmd))}\n`);
+    out(`${stripAnsi(await renderUsage(cmd))}\n`);
     return 0;
   }
   checkOptions(name, cmd.args ? await resolve(cmd.args) : {}, rawArgs);
@@ -81,5 +82,5 @@ export async function runCommandDef(name: string, cmd: CommandDef<any>, rawArgs:
 
 function stripAnsi(text: string): string {
   // biome-ignore lint/suspicious/noControlCharactersInRegex: ANSI escapes
-  return process.stdout.isTTY && !process.env.NO_COLOR ? text : text.replace(/\u001b\[[0-9;]*m/g, "");
+  return !process.env.NO_COLOR && isTerminal(1) ? text : text.replace(/\u001b\[[0-9;]*m/g, "");
 }

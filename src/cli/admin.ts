@@ -6,6 +6,7 @@ import { defineCommand } from "citty";
 import { TOKEN_KINDS, type TokenKind, type TokenRecord } from "../protocol/records";
 import { AirlockError } from "../protocol/errors";
 import { formatTable, onePositional, printJson, remoteArgs, shortTime, withGateway } from "./_remote";
+import { err, out } from "../config/stdio";
 
 function tokenState(t: TokenRecord, now = Date.now()): string {
   if (t.revoked_at) return "revoked";
@@ -46,10 +47,10 @@ const create = defineCommand({
         return 0;
       }
       const r = created.record;
-      process.stderr.write(
+      err(
         `airlock: created ${r.kind} token ${r.id} (${JSON.stringify(r.name)}, ${r.expires_at ? `expires ${shortTime(r.expires_at)}` : "never expires"}); the secret below is shown only this once\n`,
       );
-      process.stdout.write(`${created.token}\n`);
+      out(`${created.token}\n`);
       return 0;
     });
   },
@@ -73,10 +74,10 @@ const list = defineCommand({
         return 0;
       }
       if (items.length === 0) {
-        process.stdout.write("no tokens\n");
+        out("no tokens\n");
         return 0;
       }
-      process.stdout.write(
+      out(
         formatTable(items, [
           { header: "ID", value: (t) => t.id },
           { header: "KIND", value: (t) => t.kind },
@@ -103,7 +104,7 @@ const revoke = defineCommand({
     return withGateway(args, async ({ client }) => {
       const record = await client.revokeToken(id);
       if (args.json) printJson(record);
-      else process.stdout.write(`revoked ${record.kind} token ${record.id} (${JSON.stringify(record.name)})\n`);
+      else out(`revoked ${record.kind} token ${record.id} (${JSON.stringify(record.name)})\n`);
       return 0;
     });
   },

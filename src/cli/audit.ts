@@ -11,6 +11,7 @@ import { basename, dirname, join, resolve } from "node:path";
 import type { AuditVerifyResult } from "../client/gateway";
 import { AirlockError, isAirlockError } from "../protocol/errors";
 import { printJson, remoteArgs, withGateway } from "./_remote";
+import { err, out } from "../config/stdio";
 
 function report(result: AuditVerifyResult, source: string, json: boolean): number {
   if (json) {
@@ -18,12 +19,12 @@ function report(result: AuditVerifyResult, source: string, json: boolean): numbe
     return result.ok ? 0 : 1;
   }
   if (result.ok) {
-    process.stdout.write(`ok: ${result.checked} events, head seq ${result.head?.seq ?? 0} (${source})\n`);
+    out(`ok: ${result.checked} events, head seq ${result.head?.seq ?? 0} (${source})\n`);
     return 0;
   }
   const p = result.problem;
   const where = p ? `event ${p.seq}${p.id ? ` (${p.id})` : ""}` : "an unknown event";
-  process.stdout.write(`FAILED: the audit chain is broken at ${where}: ${p?.message ?? "no detail"} (${source}; ${result.checked} events checked)\n`);
+  out(`FAILED: the audit chain is broken at ${where}: ${p?.message ?? "no detail"} (${source}; ${result.checked} events checked)\n`);
   return 1;
 }
 
@@ -128,7 +129,7 @@ const exportCommand = defineCommand({
       const target = resolve(args.output);
       const { bytes, events } = await writeAtomically(target, stream);
       if (args.json) printJson({ output: target, events, bytes });
-      else process.stderr.write(`airlock: exported ${events} audit events (${bytes} bytes) to ${args.output}\n`);
+      else err(`airlock: exported ${events} audit events (${bytes} bytes) to ${args.output}\n`);
       return 0;
     });
   },

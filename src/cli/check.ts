@@ -14,6 +14,7 @@ import { resolveRole } from "../policy/load";
 import type { VerdictKind } from "../policy/schema";
 import { AirlockError } from "../protocol/errors";
 import { assertNoErrors, loadAnalyzer, loadPolicyFiles, loadPolicyFolder, paint } from "./_policies";
+import { out } from "../config/stdio";
 
 export const VERDICT_EXIT: Record<VerdictKind, number> = { allow: 0, block: 126, require_approval: 3 };
 
@@ -146,9 +147,9 @@ export const checkCommand = defineCommand({
     const input = args.command ?? displayWords(args.argv ?? []);
     const verdict = evaluateAnalysis(set, (await analyzerReady).analyze(input));
     if (args.json) {
-      process.stdout.write(`${JSON.stringify({ ...verdict, input, source: source.label, exit_code: VERDICT_EXIT[verdict.verdict] }, null, 2)}\n`);
+      out(`${JSON.stringify({ ...verdict, input, source: source.label, exit_code: VERDICT_EXIT[verdict.verdict] }, null, 2)}\n`);
     } else {
-      process.stdout.write(formatVerdict(verdict, input, source.label));
+      out(formatVerdict(verdict, input, source.label));
     }
     return VERDICT_EXIT[verdict.verdict];
   },

@@ -15,6 +15,7 @@ import { enrollClient, readEnrollment } from "../daemon/enroll";
 import { probeDaemon } from "../daemon/probe";
 import { AirlockError } from "../protocol/errors";
 import { formatFields, printJson, shortTime } from "./_remote";
+import { out } from "../config/stdio";
 
 const enroll = defineCommand({
   meta: {
@@ -73,7 +74,7 @@ const enroll = defineCommand({
       ["daemon", daemon],
     ];
     if (result.previous) fields.push(["replaced", `the previous enrollment (${result.previous.gateway_url}, client ${result.previous.client_id})`]);
-    process.stdout.write(formatFields(fields));
+    out(formatFields(fields));
     return 0;
   },
 });
@@ -102,7 +103,7 @@ const status = defineCommand({
       return enrolled ? 0 : 1;
     }
     if (enrollment === null) {
-      process.stdout.write(
+      out(
         formatFields([
           ["enrolled", "no: the daemon runs standalone (embedded seed policies; decisions wait in the outbox)"],
           ["enroll", "airlock client enroll --gateway URL --token-file FILE"],
@@ -127,7 +128,7 @@ const status = defineCommand({
     } else {
       fields.push(["daemon", "not running: 'airlock daemon start'"]);
     }
-    process.stdout.write(formatFields(fields));
+    out(formatFields(fields));
     return enrolled ? 0 : 1;
   },
 });

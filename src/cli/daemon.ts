@@ -21,6 +21,7 @@ import type { DaemonStatus } from "../protocol/daemon";
 import { AirlockError } from "../protocol/errors";
 import { createLogger } from "./_log";
 import { formatFields, printJson, shortTime } from "./_remote";
+import { err, out } from "../config/stdio";
 
 const START_TIMEOUT_MS = 15_000;
 const STOP_TIMEOUT_MS = 15_000;
@@ -114,7 +115,7 @@ const start = defineCommand({
     const p = paths();
     const before = await probeDaemon(p.socket);
     if (before.state === "running") {
-      process.stdout.write(`airlock daemon is already running (pid ${before.status.pid}, socket ${p.socket})\n`);
+      out(`airlock daemon is already running (pid ${before.status.pid}, socket ${p.socket})\n`);
       return 0;
     }
     if (before.state === "unresponsive") throw new AirlockError("unavailable", `something on ${p.socket} does not answer like an Airlock daemon (${before.error}); run 'airlock daemon stop' or remove it`);
@@ -140,7 +141,7 @@ const start = defineCommand({
       const probe = await probeDaemon(p.socket, 1000);
       if (probe.state === "running") {
         const mine = probe.status.pid === child.pid;
-        process.stdout.write(
+        out(
           mine
             ? `airlock daemon started (pid ${child.pid}, socket ${p.socket}, log ${logFile})\n`
             : `airlock daemon is already running (pid ${probe.status.pid}, socket ${p.socket})\n`,
@@ -151,7 +152,7 @@ const start = defineCommand({
         // a concurrent start may have won the race: then a daemon answers
         const again = await probeDaemon(p.socket, 1000);
         if (again.state === "running") {
-          process.stdout.write(`airlock daemon is already running (pid ${again.status.pid}, socket ${p.socket})\n`);
+          out(`airlock daemon is already running (pid ${again.status.pid}, socket ${p.socket})\n`);
           return 0;
         }
         const why = tail(logFile);
@@ -178,7 +179,7 @@ const stop = defineCommand({
       if (fromFile !== null && alive(fromFile) && probe.state === "unresponsive") {
         throw new AirlockError("unavailable", `process ${fromFile} (from ${pidfile}) is alive but does not answer on ${p.socket} (${probe.error}); not signalling a process that may not be the daemon`);
       }
-      process.stdout.write("airlock daemon is not running\n");
+      out("airlock daemon is not running\n");
       return 0;
     }
     try {
@@ -189,7 +190,7 @@ const stop = defineCommand({
     const deadline = Date.now() + STOP_TIMEOUT_MS;
     while (alive(pid) && Date.now() < deadline) await Bun.sleep(25);
     if (alive(pid)) throw new AirlockError("unavailable", `the daemon (pid ${pid}) did not stop within ${STOP_TIMEOUT_MS / 1000} s`);
-    process.stdout.write(`airlock daemon stopped (pid ${pid})\n`);
+    out(`airlock daemon stopped (pid ${pid})\n`);
     return 0;
   },
 });
@@ -202,12 +203,12 @@ const status = defineCommand({
     const probe = await probeDaemon(p.socket);
     if (probe.state === "running") {
       if (args.json) printJson(probe.status);
-      else process.stdout.write(formatStatus(probe.status));
+      else out(formatStatus(probe.status));
       return 0;
     }
     const why = probe.state === "unresponsive" ? `something on the socket does not answer: ${probe.error}` : "not running";
     if (args.json) printJson({ running: false, socket: p.socket, error: why });
-    else process.stderr.write(`airlock: the daemon is ${why} (socket ${p.socket}); start it with 'airlock daemon start'\n`);
+    else err(`airlock: the daemon is ${why} (socket ${p.socket}); start it with 'airlock daemon start'\n`);
     return 1;
   },
 });

@@ -14,6 +14,7 @@ import { airlockPaths, type AirlockPaths } from "../config/paths";
 import { AirlockError } from "../protocol/errors";
 import { parseListen } from "./gateway";
 import { install } from "./install";
+import { err, out } from "../config/stdio";
 
 interface DevState {
   pid: number;
@@ -76,7 +77,7 @@ const up = defineCommand({
     for (const dir of [paths.home, paths.run, paths.logs]) mkdirSync(dir, { recursive: true, mode: 0o700 });
     const running = readState(paths);
     if (running) {
-      process.stdout.write(`airlock dev is already running (pid ${running.pid}) at ${running.url}, since ${running.started_at}.\nAdmin token: ${devAdminToken(paths)}\nStop it with: airlock dev down\n`);
+      out(`airlock dev is already running (pid ${running.pid}) at ${running.url}, since ${running.started_at}.\nAdmin token: ${devAdminToken(paths)}\nStop it with: airlock dev down\n`);
       return 0;
     }
     const admin = devAdminToken(paths);
@@ -135,7 +136,7 @@ const up = defineCommand({
 
       const shims = install(paths, process.execPath);
       writeFileSync(stateFile(paths), JSON.stringify({ pid: process.pid, url, started_at: new Date().toISOString() } satisfies DevState), { mode: 0o600 });
-      process.stdout.write(`
+      out(`
 Airlock is running (Ctrl-C or 'airlock dev down' stops it).
 
   Admin UI     ${url}
@@ -158,13 +159,13 @@ Desktop apps (Claude desktop, Cursor) need the shims on their PATH too: 'airlock
       for (const { name, proc } of children) {
         proc.exited.then((code) => {
           if (!stopping) {
-            process.stderr.write(`airlock: ${name} exited (code ${code}); stopping; see ${join(paths.logs, `${name}.log`)}\n`);
+            err(`airlock: ${name} exited (code ${code}); stopping; see ${join(paths.logs, `${name}.log`)}\n`);
             process.kill(process.pid, "SIGTERM");
           }
         });
       }
       await stopped;
-      process.stdout.write("airlock dev: stopped\n");
+      out("airlock dev: stopped\n");
       return 0;
     } catch (error) {
       await stopAll();
@@ -180,13 +181,13 @@ const down = defineCommand({
     const paths = airlockPaths(readEnv());
     const state = readState(paths);
     if (!state) {
-      process.stdout.write("airlock dev is not running\n");
+      out("airlock dev is not running\n");
       return 0;
     }
     process.kill(state.pid, "SIGTERM");
     for (let i = 0; i < 300 && alive(state.pid); i++) await Bun.sleep(50);
     if (alive(state.pid)) throw new AirlockError("unavailable", `airlock dev (pid ${state.pid}) did not stop within 15 s`);
-    process.stdout.write(`airlock dev stopped (was pid ${state.pid})\n`);
+    out(`airlock dev stopped (was pid ${state.pid})\n`);
     return 0;
   },
 });

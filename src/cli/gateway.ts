@@ -20,6 +20,7 @@ import { assertNoErrors } from "./_policies";
 import { join } from "node:path";
 import { assetRoot } from "../config/assets";
 import { existsSync } from "node:fs";
+import { out } from "../config/stdio";
 
 export function parseListen(value: string, where: string): { hostname: string; port: number } {
   const m = value.match(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/);
@@ -110,14 +111,14 @@ function makeCommand(kind: "gateway" | "serve") {
         process.on("SIGINT", () => stop("SIGINT"));
       });
       const url = publicUrl ?? gateway.url;
-      process.stdout.write(`airlock ${kind} ${VERSION} listening on ${gateway.url} (store: sqlite ${dbPath})\n`);
+      out(`airlock ${kind} ${VERSION} listening on ${gateway.url} (store: sqlite ${dbPath})\n`);
       if (boot.initialized) {
-        process.stdout.write("First start: seeded the default policies and roles.\n");
+        out("First start: seeded the default policies and roles.\n");
         if (boot.adminToken) {
-          process.stdout.write(`Admin token (shown once, stored only as a hash; keep it safe):\n  ${boot.adminToken}\n`);
-          process.stdout.write(`Try: curl -H "Authorization: Bearer $TOKEN" ${url}/api/v1/status\n`);
+          out(`Admin token (shown once, stored only as a hash; keep it safe):\n  ${boot.adminToken}\n`);
+          out(`Try: curl -H "Authorization: Bearer $TOKEN" ${url}/api/v1/status\n`);
         } else {
-          process.stdout.write("Admin token: the value of AIRLOCK_ADMIN_TOKEN.\n");
+          out("Admin token: the value of AIRLOCK_ADMIN_TOKEN.\n");
         }
       }
       await stopped;

@@ -8,6 +8,7 @@ import { errorCount, formatProblem, type Problem } from "../policy/load";
 import { runPolicyTests, type TestCaseResult } from "../policy/policy-tests";
 import { AirlockError } from "../protocol/errors";
 import { loadAnalyzer, loadPolicyFolder, paint } from "./_policies";
+import { out } from "../config/stdio";
 
 const folderArgs = {
   dir: { type: "positional", required: false, description: "Policies folder (default: ./policies when present, else the embedded seed)" },
@@ -43,12 +44,12 @@ const lint = defineCommand({
     const errors = errorCount(problems);
     const counts = { policies: loaded.policies.size, roles: loaded.roles.size, test_files: loaded.tests.length, tool_profiles: loaded.profiles.size, inline_examples: examples };
     if (args.json) {
-      process.stdout.write(`${JSON.stringify({ ok: errors === 0, source: source.label, counts, problems }, null, 2)}\n`);
+      out(`${JSON.stringify({ ok: errors === 0, source: source.label, counts, problems }, null, 2)}\n`);
     } else {
-      for (const p of problems) process.stdout.write(`${p.severity === "error" ? paint.red("error") : paint.yellow("warning")} ${formatProblem(p)}\n`);
+      for (const p of problems) out(`${p.severity === "error" ? paint.red("error") : paint.yellow("warning")} ${formatProblem(p)}\n`);
       const summary = `${counts.policies} policies, ${counts.roles} roles, ${counts.test_files} test files, ${counts.tool_profiles} tool profiles, ${examples} inline examples in ${source.label}`;
       const warnings = problems.length - errors;
-      process.stdout.write(
+      out(
         errors === 0
           ? `${paint.green("ok")} ${summary}${warnings ? ` (${warnings} warning${warnings === 1 ? "" : "s"})` : ""}\n`
           : `${paint.red("invalid")} ${errors} error${errors === 1 ? "" : "s"}, ${warnings} warning${warnings === 1 ? "" : "s"}: ${summary}\n`,
@@ -67,7 +68,7 @@ const test = defineCommand({
     if (errorCount(loaded.problems) > 0) {
       const problems = loaded.problems.filter((p) => p.severity === "error");
       if (args.json) {
-        process.stdout.write(`${JSON.stringify({ ok: false, source: source.label, problems }, null, 2)}\n`);
+        out(`${JSON.stringify({ ok: false, source: source.label, problems }, null, 2)}\n`);
         return 2;
       }
       throw new AirlockError("invalid_policy", `cannot run tests: the policies in ${source.label} are invalid (run 'airlock policy lint')`, problems.map((p) => ({ message: formatProblem(p) })));
@@ -75,7 +76,7 @@ const test = defineCommand({
     const results = runPolicyTests(loaded, await loadAnalyzer());
     const failed = results.filter((r) => !r.ok);
     if (args.json) {
-      process.stdout.write(
+      out(
         `${JSON.stringify(
           {
             ok: failed.length === 0,
@@ -92,10 +93,10 @@ const test = defineCommand({
       for (const r of results) {
         if (r.ok && !args.verbose) continue;
         const mark = r.ok ? paint.green("PASS") : paint.red("FAIL");
-        process.stdout.write(`${mark} ${r.file}: ${r.path}: ${r.command}\n`);
-        if (!r.ok) process.stdout.write(`     ${failureToProblem(r).message.slice(JSON.stringify(r.command).length + 2)}\n`);
+        out(`${mark} ${r.file}: ${r.path}: ${r.command}\n`);
+        if (!r.ok) out(`     ${failureToProblem(r).message.slice(JSON.stringify(r.command).length + 2)}\n`);
       }
-      process.stdout.write(`${results.length - failed.length} passed, ${failed.length} failed\n`);
+      out(`${results.length - failed.length} passed, ${failed.length} failed\n`);
     }
     return failed.length === 0 ? 0 : 1;
   },

@@ -7,6 +7,7 @@ import { defineCommand } from "citty";
 import { GatewayRequestError, type GatewayStatus } from "../client/gateway";
 import { AirlockError, isAirlockError } from "../protocol/errors";
 import { connect, explainAuth, formatFields, printJson, remoteArgs } from "./_remote";
+import { out } from "../config/stdio";
 
 interface StatusReport {
   gateway: string;
@@ -108,7 +109,7 @@ const status = defineCommand({
     } else {
       fields.push(["counts", "set AIRLOCK_TOKEN (admin or viewer) or pass --token-file to see counts and the audit head"]);
     }
-    process.stdout.write(formatFields(fields));
+    out(formatFields(fields));
     return 0;
   },
 });

@@ -7,6 +7,7 @@ import type { SessionListQuery } from "../client/gateway";
 import { AirlockError } from "../protocol/errors";
 import { SESSION_STATUSES, type SessionRecord, type SessionStatus } from "../protocol/records";
 import { formatFields, formatTable, onePositional, printJson, remoteArgs, shortTime, withGateway } from "./_remote";
+import { err, out } from "../config/stdio";
 
 const PAGE_MAX = 500;
 const LIMIT_MAX = 10_000;
@@ -57,10 +58,10 @@ const list = defineCommand({
         return 0;
       }
       if (items.length === 0) {
-        process.stdout.write("no sessions\n");
+        out("no sessions\n");
         return 0;
       }
-      process.stdout.write(
+      out(
         formatTable(items, [
           { header: "ID", value: (s) => s.id },
           { header: "STATUS", value: (s) => s.status },
@@ -71,7 +72,7 @@ const list = defineCommand({
           { header: "CREATED", value: (s) => shortTime(s.created_at) },
         ]),
       );
-      if (cursor !== null) process.stderr.write(`airlock: showing the newest ${items.length}; more match (raise --limit)\n`);
+      if (cursor !== null) err(`airlock: showing the newest ${items.length}; more match (raise --limit)\n`);
       return 0;
     });
   },
@@ -88,7 +89,7 @@ const show = defineCommand({
         printJson(s);
         return 0;
       }
-      process.stdout.write(
+      out(
         formatFields([
           ["id", s.id],
           ["status", s.status],
@@ -119,7 +120,7 @@ const revoke = defineCommand({
     return withGateway(args, async ({ client }) => {
       const s = await client.revokeSession(id);
       if (args.json) printJson(s);
-      else process.stdout.write(`revoked session ${s.id} (agent ${s.agent}, role ${s.role}, user ${s.user}@${s.host}); its later checks are blocked\n`);
+      else out(`revoked session ${s.id} (agent ${s.agent}, role ${s.role}, user ${s.user}@${s.host}); its later checks are blocked\n`);
       return 0;
     });
   },

@@ -3,12 +3,13 @@ import { defineCommand } from "citty";
 import { PROTECTED_TOOLS } from "../shim/tools";
 import { runShim } from "../shim/entry";
 import { AirlockError } from "../protocol/errors";
+import { out } from "../config/stdio";
 
 /** Every argument after the tool is the tool's own: nothing here parses them. */
 export async function runShimCommand(args: readonly string[]): Promise<number> {
   const [tool, ...rest] = args;
   if (tool === "--help" || tool === "-h") {
-    process.stdout.write(`Usage: airlock shim <tool> [args...]\n\nRuns a protected tool through Airlock's checkpoint, exactly as a symlink named like the tool does.\nProtected tools: ${[...PROTECTED_TOOLS].join(", ")}\n`);
+    out(`Usage: airlock shim <tool> [args...]\n\nRuns a protected tool through Airlock's checkpoint, exactly as a symlink named like the tool does.\nProtected tools: ${[...PROTECTED_TOOLS].join(", ")}\n`);
     return 0;
   }
   if (tool === undefined) throw new AirlockError("usage", "airlock shim needs a tool: airlock shim terraform plan");

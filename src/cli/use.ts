@@ -6,6 +6,7 @@ import { DEFAULT_ROLE, readConfigFile, updateConfigFile } from "../config/file";
 import { airlockPaths } from "../config/paths";
 import { loadPolicySources } from "../policy/load";
 import { AirlockError } from "../protocol/errors";
+import { err, out } from "../config/stdio";
 
 export const useCommand = defineCommand({
   meta: { name: "use", description: "Set the default role for future governed sessions: airlock use terraform-restricted-agent" },
@@ -16,9 +17,9 @@ export const useCommand = defineCommand({
     const paths = airlockPaths(readEnv());
     const seedRoles = [...loadPolicySources(seedPolicyFiles()).roles.keys()];
     updateConfigFile(paths.config, { default_role: role });
-    process.stdout.write(`default role: ${role} (in ${paths.config}); new governed sessions use it\n`);
+    out(`default role: ${role} (in ${paths.config}); new governed sessions use it\n`);
     if (!seedRoles.includes(role)) {
-      process.stderr.write(`airlock: note: ${role} is not one of the built-in roles (${seedRoles.join(", ")}); the gateway must have it, or checks of its sessions fail closed\n`);
+      err(`airlock: note: ${role} is not one of the built-in roles (${seedRoles.join(", ")}); the gateway must have it, or checks of its sessions fail closed\n`);
     }
     return 0;
   },
@@ -32,8 +33,8 @@ export const currentCommand = defineCommand({
     const configured = readConfigFile(paths.config).default_role;
     const role = configured ?? DEFAULT_ROLE;
     const source = configured ? paths.config : "built-in default";
-    if (args.json) process.stdout.write(`${JSON.stringify({ role, source })}\n`);
-    else process.stdout.write(`${role} (${source})\n`);
+    if (args.json) out(`${JSON.stringify({ role, source })}\n`);
+    else out(`${role} (${source})\n`);
     return 0;
   },
 });

@@ -18,3 +18,16 @@ export function out(text: string): void {
 export function err(text: string): void {
   console.error(line(text));
 }
+
+/**
+ * Whether fd 1 (stdout) or 2 (stderr) is a terminal, for colours. `process.stdout.isTTY` sets up
+ * the stream (~10 ms) and node:tty costs ~3 ms to load; a character device check is enough here
+ * (/dev/null counts as one, which only means colour codes nobody reads).
+ */
+export function isTerminal(fd: 1 | 2): boolean {
+  try {
+    return require("node:fs").fstatSync(fd).isCharacterDevice();
+  } catch {
+    return false;
+  }
+}
