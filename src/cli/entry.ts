@@ -77,6 +77,10 @@ export const COMMANDS: Record<string, CommandEntry> = {
     summary: "Remove the shims (--purge-state: all of $AIRLOCK_HOME)",
     load: () => import("./install").then((m) => m.uninstallCommand),
   },
+  doctor: {
+    summary: "Check the install: PATH, shims, daemon, gateway, enrollment, agent hooks (with a canary)",
+    load: () => import("./doctor").then((m) => m.doctorCommand),
+  },
   dev: {
     summary: "The local loop: dev up (gateway + daemon + shims here), dev down",
     load: () => import("./dev").then((m) => m.devCommand),
@@ -93,6 +97,11 @@ export const COMMANDS: Record<string, CommandEntry> = {
     summary: "Run a protected tool through Airlock: airlock shim <tool> [args...]",
     load: () => import("./shim").then((m) => m.shimCommand),
     direct: (args) => import("./shim").then((m) => m.runShimCommand(args)),
+  },
+  hook: {
+    summary: "Agent hook handler: airlock hook <claude|codex|cursor|gemini> (JSON on stdin)",
+    load: () => import("./hook").then((m) => m.hookCommand),
+    direct: (args) => import("./hook").then((m) => m.runHookCommand(args)),
   },
 };
 

@@ -32,6 +32,10 @@ export const EnvSchema = v.object({
   AIRLOCK_SESSION_ID: v.pipe(Opt(NonEmpty), v.description("Set for governed agents.")),
   AIRLOCK_SESSION_TOKEN: v.pipe(Opt(NonEmpty), v.description("Set for governed agents.")),
   AIRLOCK_SOCKET: v.pipe(Opt(NonEmpty), v.description("Daemon socket path, set for governed agents.")),
+  AIRLOCK_TEST_HOOK_FAULT: v.pipe(
+    Opt(v.picklist(["throw"], "must be throw")),
+    v.description("TEST ONLY: `throw` injects an internal error into `airlock hook` (read in lean.ts), to prove it answers deny."),
+  ),
 });
 
 export type AirlockEnv = v.InferOutput<typeof EnvSchema> & { HOME: string | undefined };

@@ -2,7 +2,6 @@
  * What the shim needs from the environment and config.json, read without loading valibot: the
  * shim's start-up budget is a few milliseconds. Same variables and defaults as env.ts/paths.ts.
  */
-import { readFileSync } from "node:fs";
 
 export interface LeanEnv {
   home: string;
@@ -13,6 +12,12 @@ export interface LeanEnv {
   sessionToken: string | null;
   /** AIRLOCK_KNOWN_AGENTS, split; null when unset (use the shipped list) */
   knownAgents: string[] | null;
+  /**
+   * AIRLOCK_TEST_HOOK_FAULT. TEST ONLY: `throw` makes `airlock hook` throw an internal error after
+   * reading its input, so the e2e suite can prove an internal exception is the agent's deny. It can
+   * only turn an answer into a deny (or, under fail mode open, into no opinion, as any internal error).
+   */
+  hookFault: string | null;
 }
 
 export function leanEnv(env: Record<string, string | undefined> = process.env): LeanEnv {
@@ -27,12 +32,18 @@ export function leanEnv(env: Record<string, string | undefined> = process.env): 
     sessionId: env.AIRLOCK_SESSION_ID || null,
     sessionToken: env.AIRLOCK_SESSION_TOKEN || null,
     knownAgents: known === undefined ? null : known.split(",").map((s) => s.trim()).filter(Boolean),
+    hookFault: env.AIRLOCK_TEST_HOOK_FAULT || null,
   };
 }
 
-/** config.json's fail_mode: `open` only when set explicitly and readable; anything else is closed. */
+/**
+ * config.json's fail_mode: `open` only when set explicitly and readable; anything else is closed.
+ * node:fs is required here, not imported: loading it costs ~1.5 ms in the compiled binary, and a
+ * hook reads config.json only when something failed.
+ */
 export function failModeOf(configPath: string): "open" | "closed" {
   try {
+    const { readFileSync } = require("node:fs") as typeof import("node:fs");
     const json = JSON.parse(readFileSync(configPath, "utf8")) as { fail_mode?: unknown };
     return json.fail_mode === "open" ? "open" : "closed";
   } catch {

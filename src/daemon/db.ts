@@ -101,6 +101,16 @@ CREATE TABLE enrollment (
 );
 `,
   },
+  {
+    version: 2,
+    name: "sessions opened by agent hooks",
+    sql: `
+-- a session a hook opened: the hook's agent (claude, codex, cursor, gemini) and the agent's own session id
+ALTER TABLE sessions ADD COLUMN hook_agent TEXT;
+ALTER TABLE sessions ADD COLUMN agent_session_id TEXT;
+CREATE INDEX sessions_agent_session ON sessions (hook_agent, agent_session_id) WHERE agent_session_id IS NOT NULL;
+`,
+  },
 ];
 
 export const DAEMON_DB_VERSION = MIGRATIONS.at(-1)!.version;
@@ -125,6 +135,8 @@ export interface SessionRow {
   updated_at: string;
   ended_at: string | null;
   agent_gone_at: string | null;
+  hook_agent: string | null;
+  agent_session_id: string | null;
 }
 
 export interface BundleRow {
@@ -166,6 +178,7 @@ export function sessionView(row: SessionRow): DaemonSession {
     host: row.host,
     status: row.status,
     implicit: row.implicit === 1,
+    agent_session_id: row.agent_session_id,
     created_at: row.created_at,
     updated_at: row.updated_at,
   };
@@ -238,7 +251,8 @@ function migrate(db: Database, path: string, now: () => Date): void {
   }
 }
 
-const SESSION_COLS = "id, token_hash, agent, role, cwd, pid, user, host, status, implicit, agent_pid, exit_code, created_at, updated_at, ended_at, agent_gone_at";
+const SESSION_COLS =
+  "id, token_hash, agent, role, cwd, pid, user, host, status, implicit, agent_pid, exit_code, created_at, updated_at, ended_at, agent_gone_at, hook_agent, agent_session_id";
 
 export interface NewSession {
   id: string;
@@ -252,6 +266,9 @@ export interface NewSession {
   status: SessionStatus;
   implicit: boolean;
   agent_pid: number | null;
+  /** a session a hook opened: the hook's agent and the agent's own session id */
+  hook_agent?: string | null;
+  agent_session_id?: string | null;
 }
 
 export class DaemonDb {
@@ -280,8 +297,12 @@ export class DaemonDb {
 
       sessionGet: p<SessionRow>(`SELECT ${SESSION_COLS} FROM sessions WHERE id = ?`),
       sessionInsert: p(
-        "INSERT INTO sessions (id, token_hash, agent, role, cwd, pid, user, host, status, implicit, agent_pid, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO sessions (id, token_hash, agent, role, cwd, pid, user, host, status, implicit, agent_pid, created_at, updated_at, hook_agent, agent_session_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
       ),
+      sessionByAgentSession: p<SessionRow>(
+        `SELECT ${SESSION_COLS} FROM sessions WHERE agent_session_id = ? AND hook_agent = ? ORDER BY created_at DESC, rowid DESC LIMIT 1`,
+      ),
+      sessionLinkAgentSession: p("UPDATE sessions SET hook_agent = ?, agent_session_id = ?, updated_at = ? WHERE id = ?"),
       sessionImplicit: p<SessionRow>(
         `SELECT ${SESSION_COLS} FROM sessions WHERE implicit = 1 AND agent_gone_at IS NULL AND agent = ? AND agent_pid = ? ORDER BY created_at DESC, rowid DESC LIMIT 1`,
       ),
@@ -388,8 +409,20 @@ export class DaemonDb {
       session.agent_pid,
       at,
       at,
+      session.hook_agent ?? null,
+      session.agent_session_id ?? null,
     );
     return this.s.sessionGet.get(session.id)!;
+  }
+
+  /** The latest session a hook of `hookAgent` opened for the agent's session `agentSessionId` (any status). */
+  agentSession(hookAgent: string, agentSessionId: string): SessionRow | null {
+    return this.s.sessionByAgentSession.get(agentSessionId, hookAgent) ?? null;
+  }
+
+  /** Records that a session (found by ancestry) is also the agent session a hook names. */
+  linkAgentSession(id: string, hookAgent: string, agentSessionId: string): void {
+    this.s.sessionLinkAgentSession.run(hookAgent, agentSessionId, this.now().toISOString(), id);
   }
 
   /** The latest implicit session of this agent process (any status), unless the process was seen gone. */

@@ -7,15 +7,15 @@
  * unreachable, revoked client) and every internal error are block verdicts with the reason, never
  * an error page. A decision that cannot be recorded is not allowed either.
  */
-import { displayWords, evaluateAnalysis, evaluateArgv, type Verdict } from "../policy/engine";
+import { displayToolCall, displayWords, evaluateAnalysis, evaluateArgv, evaluateTool, type Verdict } from "../policy/engine";
 import { basename } from "../policy/matcher";
-import type { CheckCommandRequest, CheckRequest, CheckResponse } from "../protocol/daemon";
+import type { CheckCommandRequest, CheckRequest, CheckResponse, CheckToolRequest } from "../protocol/daemon";
 import type { ShellAnalyzer } from "../shell/types";
 import type { CompiledBundle } from "./bundles";
 import type { DaemonDb, SessionRow } from "./db";
 import type { GatewayDecision } from "./gateway-api";
 import type { Logger } from "./log";
-import { LIVE, tokenMatches, type Sessions } from "./sessions";
+import { LIVE, tokenMatches, type AgentProcess, type Sessions } from "./sessions";
 import { PolicyUnavailable } from "./sync";
 
 export interface DeciderDeps {
@@ -29,6 +29,8 @@ export interface DeciderDeps {
   log: Logger;
   /** new outbox rows */
   kick: () => void;
+  /** the agent process among the ancestors of `pid` (a hook asking for an agent session), or null */
+  findAgent?: (pid: number) => AgentProcess | null;
 }
 
 const INVALID_CREDENTIALS = "invalid session credentials";
@@ -38,16 +40,22 @@ const clip = (text: string, max = MAX_TEXT) => (text.length <= max ? text : `${t
 const nonEmpty = (text: string | null | undefined, max: number) => (text ? clip(text, max) : null);
 
 interface Input {
-  kind: "argv" | "command";
+  kind: "argv" | "command" | "tool";
   caller: CheckRequest["caller"];
   argv: readonly string[] | null;
+  /** the shell string, or the tool call as displayed (`Write /repo/.env`) */
   command: string;
+  /** kind tool: the tool and the file it touches */
+  tool?: string;
+  path?: string | null;
   cwd: string;
   source: GatewayDecision["source"];
 }
 
 /** Who asked, once resolved: a session (maybe one that must be blocked), or nobody we trust. */
 type Resolved = { session: SessionRow; block: string | null } | { session: null; block: string };
+/** A session to open (or adopt) inside the transaction; `link` is the agent process a hook runs under. */
+type ToOpen = { implicit: true; role: string; link: AgentProcess | null };
 
 export class Decider {
   private readonly deps: DeciderDeps;
@@ -66,20 +74,55 @@ export class Decider {
     return this.decide({ kind: "command", caller: body.caller, argv: null, command: body.command, cwd: body.cwd, source: body.source === "shim" ? "shim" : "hook" });
   }
 
+  /** `POST /v1/check-tool`: a hook's tool call (file edit, MCP call) against the role's tool rules. */
+  checkTool(body: CheckToolRequest): Promise<CheckResponse> {
+    const path = body.path ?? null;
+    return this.decide({
+      kind: "tool",
+      caller: body.caller,
+      argv: null,
+      command: displayToolCall({ tool: body.tool, path }),
+      tool: body.tool,
+      path,
+      cwd: body.cwd,
+      source: "hook",
+    });
+  }
+
   private blockVerdict(role: string | null, reason: string): Verdict {
     return { verdict: "block", source: "default", role, policy: null, rule: null, pattern: null, reason, normalized: [], command: null, commands: [] };
   }
 
   /** Caller → session, before any policy work (read only; re-checked inside the transaction). */
-  private resolve(caller: Input["caller"]): Resolved | { implicit: true; role: string } {
+  private resolve(caller: Input["caller"]): Resolved | ToOpen {
     if (caller.kind === "session") {
       const row = this.deps.db.session(caller.session_id);
       if (!row || !tokenMatches(row, caller.token)) return { session: null, block: INVALID_CREDENTIALS };
       return { session: row, block: this.liveness(row) };
     }
+    if (caller.kind === "agent_session") {
+      const row = this.deps.db.agentSession(caller.agent, caller.agent_session_id);
+      if (row && row.status !== "exited") return { session: row, block: this.liveness(row) };
+      // first sight: which agent process does the hook run under? (outside the transaction: it reads /proc or runs ps)
+      const link = this.findAgent(caller.pid);
+      // a shim session of that process the transaction will adopt (or a revoked one it will return) decides the role
+      const shim = link === null ? null : this.deps.db.implicitSession(link.agent, link.pid);
+      const adopt = shim !== null && (shim.status === "revoked" || (LIVE.has(shim.status) && shim.agent_session_id === null));
+      return { implicit: true, role: adopt ? shim.role : this.deps.defaultRole(), link };
+    }
     const row = this.deps.db.implicitSession(caller.agent, caller.agent_pid);
     if (row && row.status !== "exited") return { session: row, block: this.liveness(row) };
-    return { implicit: true, role: this.deps.defaultRole() };
+    return { implicit: true, role: this.deps.defaultRole(), link: null };
+  }
+
+  private findAgent(pid: number | undefined): AgentProcess | null {
+    if (pid === undefined || !this.deps.findAgent) return null;
+    try {
+      return this.deps.findAgent(pid);
+    } catch (error) {
+      this.deps.log.warn(`cannot walk the ancestry of hook process ${pid}: ${(error as Error).message}`);
+      return null;
+    }
   }
 
   private liveness(row: SessionRow): string | null {
@@ -92,6 +135,7 @@ export class Decider {
     let sessionId: string | null = null;
     try {
       const resolved = this.resolve(input.caller);
+      const link = "implicit" in resolved ? resolved.link : null;
       if ("implicit" in resolved) role = resolved.role;
       else {
         role = resolved.session?.role ?? null;
@@ -103,7 +147,7 @@ export class Decider {
       } else {
         verdict = await this.evaluate(input, role!);
       }
-      return this.commit(id, input, verdict);
+      return this.commit(id, input, verdict, link);
     } catch (error) {
       const reason = `internal error while checking: ${error instanceof Error ? error.message : String(error)}`;
       this.deps.log.error(reason);
@@ -120,11 +164,13 @@ export class Decider {
       if (error instanceof Error && (error as { code?: string }).code === "not_found") return this.blockVerdict(role, error.message);
       throw error;
     }
-    return input.kind === "argv" ? evaluateArgv(bundle.set, input.argv!) : evaluateAnalysis(bundle.set, this.deps.analyzer.analyze(input.command));
+    if (input.kind === "argv") return evaluateArgv(bundle.set, input.argv!);
+    if (input.kind === "tool") return evaluateTool(bundle.set, { tool: input.tool!, path: input.path ?? null, root: input.cwd });
+    return evaluateAnalysis(bundle.set, this.deps.analyzer.analyze(input.command));
   }
 
   /** One transaction: the session (re-checked, or the implicit one created) and the decision row. */
-  private commit(id: string, input: Input, evaluated: Verdict): CheckResponse {
+  private commit(id: string, input: Input, evaluated: Verdict, link: AgentProcess | null): CheckResponse {
     const at = this.deps.now().toISOString();
     const { db, sessions } = this.deps;
     const response = db.tx((): CheckResponse => {
@@ -142,7 +188,10 @@ export class Decider {
           verdict = this.blockVerdict(null, INVALID_CREDENTIALS);
         }
       } else {
-        session = sessions.implicitInTx(caller.agent, caller.agent_pid, input.cwd);
+        session =
+          caller.kind === "agent_session"
+            ? sessions.agentSessionInTx(caller.agent, caller.agent_session_id, input.cwd, link)
+            : sessions.implicitInTx(caller.agent, caller.agent_pid, input.cwd);
         const block = this.liveness(session);
         if (block !== null && verdict.verdict !== "block") verdict = this.blockVerdict(session.role, block);
       }
@@ -182,6 +231,7 @@ export class Decider {
 
   private toolOf(input: Input, verdict: Verdict): string | null {
     if (input.kind === "argv") return input.argv![0] ? basename(input.argv![0]) : null;
+    if (input.kind === "tool") return input.tool ?? null;
     // the deciding command's first word (displayWords form: quoted only when it has to be)
     const deciding = verdict.command ?? verdict.normalized[0];
     if (!deciding) return null;

@@ -8,7 +8,8 @@
  */
 import { statSync } from "node:fs";
 import { join } from "node:path";
-import { profileFiles, seedPolicyFiles, shellWasm } from "../config/assets";
+import { findAgentAncestor, shippedAgentNames } from "../config/ancestry";
+import { assetRoot, profileFiles, seedPolicyFiles, shellWasm } from "../config/assets";
 import { readEnv, type AirlockEnv } from "../config/env";
 import { DEFAULT_ROLE, readConfigFile, type ConfigFile } from "../config/file";
 import { airlockPaths, type AirlockPaths } from "../config/paths";
@@ -27,7 +28,7 @@ import { quietLogger, type Logger } from "./log";
 import { createRouter } from "./routes";
 import { listenSocket } from "./server";
 import { defaultIdentity } from "./identity";
-import { Sessions, type Identity } from "./sessions";
+import { Sessions, type AgentProcess, type Identity } from "./sessions";
 import { DEFAULT_SYNC_TIMING, Sync, type SyncTiming } from "./sync";
 
 export type { Logger } from "./log";
@@ -54,6 +55,13 @@ export interface DaemonDeps {
   version?: string;
   timing?: Partial<DaemonTiming>;
   random?: () => number;
+  /**
+   * The agent process among the ancestors of a hook process (first sight of an agent session);
+   * default: the ancestry walk the shim uses, with `knownAgents` or the shipped known-agents list.
+   */
+  findAgent?: (pid: number) => AgentProcess | null;
+  /** process names that count as agents (AIRLOCK_KNOWN_AGENTS); default: policies/known-agents.json */
+  knownAgents?: readonly string[];
 }
 
 export interface Daemon {
@@ -147,7 +155,14 @@ export function createDaemon(deps: DaemonDeps): Daemon {
     knownRole: (role) => sync.knownRole(role),
     kick,
   });
-  const decider = new Decider({ db, sessions, analyzer: deps.analyzer, policy: (role) => sync.policy(role), defaultRole, now, log, kick });
+  let agentNames: readonly string[] | null = deps.knownAgents ?? null;
+  const findAgent =
+    deps.findAgent ??
+    ((pid: number) => {
+      agentNames ??= shippedAgentNames(assetRoot());
+      return findAgentAncestor(agentNames, pid);
+    });
+  const decider = new Decider({ db, sessions, analyzer: deps.analyzer, policy: (role) => sync.policy(role), defaultRole, now, log, kick, findAgent });
   const version = deps.version ?? VERSION;
 
   const status = (): DaemonStatus => {
@@ -268,5 +283,6 @@ export async function runDaemon(options: RunDaemonOptions = {}): Promise<Running
     ...(options.now ? { now: options.now } : {}),
     ...(options.gatewayApi ? { gatewayApi: options.gatewayApi } : {}),
     ...(options.timing ? { timing: options.timing } : {}),
+    ...(env.AIRLOCK_KNOWN_AGENTS === undefined ? {} : { knownAgents: env.AIRLOCK_KNOWN_AGENTS.split(",").map((n) => n.trim()).filter(Boolean) }),
   });
 }

@@ -1,9 +1,10 @@
 /**
- * The socket API (src/protocol/daemon.ts, v1), a small hand router: seven routes do not need a
+ * The socket API (src/protocol/daemon.ts, v1), a small hand router: eight routes do not need a
  * framework, and the check round trip stays near Bun.serve's own cost.
  *
  *   POST /v1/check                 CheckRequest → CheckResponse (always 200 once the body is valid)
  *   POST /v1/check-command         CheckCommandRequest → CheckResponse
+ *   POST /v1/check-tool            CheckToolRequest → CheckResponse (a hook's tool call, tool rules)
  *   POST /v1/sessions              CreateSessionRequest → 201 { session, token }
  *   POST /v1/sessions/:id/status   SessionUpdateRequest → DaemonSession (401 on a wrong token)
  *   GET  /v1/sessions[?status=S]   { items: DaemonSession[] }
@@ -15,7 +16,7 @@
  */
 import * as v from "valibot";
 import { jsonPath } from "../policy/load";
-import { CallerSchema, CheckCommandRequest, CheckRequest, CreateSessionRequest, SessionListQuery, SessionUpdateRequest, type DaemonStatus } from "../protocol/daemon";
+import { CallerSchema, CheckCommandRequest, CheckRequest, CheckToolRequest, CreateSessionRequest, SessionListQuery, SessionUpdateRequest, type DaemonStatus } from "../protocol/daemon";
 import { AirlockError, type ErrorCode } from "../protocol/errors";
 import type { Decider } from "./decide";
 import type { Logger } from "./log";
@@ -57,7 +58,7 @@ function callerIssues(value: unknown): { path: string[]; message: string }[] {
   const kind = (value as { kind?: unknown } | null)?.kind;
   const branch = CallerSchema.options.find((o) => o.entries.kind.literal === kind);
   if (!branch || value === null || typeof value !== "object") {
-    return [{ path: ["kind"], message: 'must be "session" (with session_id and token) or "ancestry" (with agent and agent_pid)' }];
+    return [{ path: ["kind"], message: 'must be "session" (with session_id and token), "ancestry" (with agent and agent_pid) or "agent_session" (with agent and agent_session_id)' }];
   }
   const result = v.safeParse(branch, value);
   return result.success ? [] : result.issues.map((i) => ({ path: (i.path ?? []).map((p) => String(p.key)), message: i.message }));
@@ -116,6 +117,9 @@ export function createRouter(deps: RouteDeps): (req: Request) => Promise<Respons
         case "/v1/check-command":
           if (method !== "POST") return methodNotAllowed(method, path, "POST");
           return json(await decider.checkCommand(await body(req, CheckCommandRequest)));
+        case "/v1/check-tool":
+          if (method !== "POST") return methodNotAllowed(method, path, "POST");
+          return json(await decider.checkTool(await body(req, CheckToolRequest)));
         case "/v1/status":
           if (method !== "GET") return methodNotAllowed(method, path, "GET");
           return json(deps.status());

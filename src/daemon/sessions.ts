@@ -12,6 +12,13 @@ import { sessionView, type DaemonDb, type SessionRow, type SessionStatus } from 
 import type { GatewaySessionBody } from "./gateway-api";
 import type { Logger } from "./log";
 
+/** An agent process found among a hook's ancestors. */
+export interface AgentProcess {
+  /** the process name that matched the known-agents list (as a shim's ancestry walk reports it) */
+  agent: string;
+  pid: number;
+}
+
 export interface Identity {
   user: string;
   host: string;
@@ -159,6 +166,51 @@ export class Sessions {
     this.deps.db.enqueue("session.create", gatewayBody(row));
     this.deps.db.enqueue("session.status", { id: row.id, status: "running" });
     this.deps.log.info(`implicit session ${row.id}: ${agent} (pid ${agentPid}) under role ${row.role}`);
+    return row;
+  }
+
+  /**
+   * Inside a transaction: the session a hook's agent session maps to (DESIGN 4, issue 5). The
+   * live one recorded for (hook agent, agent session id) is reused; a revoked one is returned as is
+   * (its checks block). On first sight (or after it exited), `link` is the agent process the hook
+   * runs under, found by walking the hook's ancestry before the transaction: a live implicit
+   * session the shims opened for that process (no agent session yet) is adopted, so hook and shim
+   * decisions of one agent run share a session; a revoked one is returned (a new agent session id
+   * in a revoked agent process stays blocked); else a new session is opened with the default role,
+   * carrying that agent process so later shims find it. Without a link: a session of its own.
+   */
+  agentSessionInTx(hookAgent: string, agentSessionId: string, cwd: string, link: AgentProcess | null): SessionRow {
+    const db = this.deps.db;
+    const existing = db.agentSession(hookAgent, agentSessionId);
+    if (existing && existing.status !== "exited") return existing;
+    if (link !== null) {
+      const shimSession = db.implicitSession(link.agent, link.pid);
+      // revoked: the agent process stays blocked, whatever new session id its hook brings (after /clear)
+      if (shimSession && shimSession.status === "revoked") return shimSession;
+      if (shimSession && LIVE.has(shimSession.status) && shimSession.agent_session_id === null) {
+        db.linkAgentSession(shimSession.id, hookAgent, agentSessionId);
+        this.deps.log.info(`session ${shimSession.id}: also ${hookAgent} session ${agentSessionId}`);
+        return db.session(shimSession.id)!;
+      }
+    }
+    const row = db.insertSession({
+      id: newSessionId(),
+      token_hash: hashToken(newSessionToken()), // nobody holds it: found by the agent's session id
+      agent: link?.agent ?? hookAgent,
+      role: this.deps.defaultRole(),
+      cwd,
+      pid: link?.pid ?? null,
+      user: this.deps.identity.user,
+      host: this.deps.identity.host,
+      status: "running",
+      implicit: true,
+      agent_pid: link?.pid ?? null,
+      hook_agent: hookAgent,
+      agent_session_id: agentSessionId,
+    });
+    db.enqueue("session.create", gatewayBody(row));
+    db.enqueue("session.status", { id: row.id, status: "running" });
+    this.deps.log.info(`implicit session ${row.id}: ${hookAgent} session ${agentSessionId}${link ? ` (agent process ${link.agent} ${link.pid})` : ""} under role ${row.role}`);
     return row;
   }
 

@@ -8,7 +8,8 @@
 import type { ShellAnalysis, ShellWord } from "../shell/types";
 import { createTrie, insertPattern, matchWords, normalizeWords, type RuleRef, type Trie } from "./matcher";
 import type { CompiledProfile } from "./profiles";
-import type { Policy, Role, VerdictKind } from "./schema";
+import type { Action, Policy, Role, VerdictKind } from "./schema";
+import { compilePathGlob, compileToolPattern, globMatches, pathForms, type CompiledGlob } from "./tools";
 
 export type VerdictSource = "rule" | "default" | "unknown" | "auto_approve";
 
@@ -41,6 +42,33 @@ export interface Verdict {
   commands: CommandVerdict[];
 }
 
+/** A tool rule of an active policy, compiled (docs/policies.md, Tool rules). */
+export interface ToolRuleRef {
+  policy: string;
+  /** JSON path of the rule inside its policy: `rules[2]` */
+  rule: string;
+  /** the tool pattern as written */
+  tool: string;
+  /** the path glob as written, or null for any call of the tool */
+  path: string | null;
+  action: Action;
+  reason?: string;
+  /** lower wins among equals (policy order, then rule order) */
+  order: number;
+  toolRe: RegExp;
+  glob: CompiledGlob | null;
+}
+
+/** A tool call as a hook reports it. */
+export interface ToolCall {
+  /** the tool's name, in the vocabulary of docs/policies.md (`Write`, `Edit`, `mcp__github__create_issue`) */
+  tool: string;
+  /** the file a file tool touches, absolute or relative to `root` */
+  path?: string | null;
+  /** the session's working folder: relative globs are matched against the path relative to it */
+  root?: string | null;
+}
+
 export interface CompiledPolicySet {
   role: string | null;
   defaultAction: "allow" | "require_approval";
@@ -48,6 +76,8 @@ export interface CompiledPolicySet {
   hasApprovals: boolean;
   policies: readonly string[];
   trie: Trie;
+  /** rules that name a tool, in precedence order */
+  toolRules: readonly ToolRuleRef[];
   autoApprove: Trie | null;
   profiles: ReadonlyMap<string, CompiledProfile>;
 }
@@ -64,6 +94,7 @@ export interface PolicySetInput {
 
 export function compilePolicySet(input: PolicySetInput): CompiledPolicySet {
   const trie = createTrie();
+  const toolRules: ToolRuleRef[] = [];
   const active = input.policies.filter((p) => p.status === "active");
   let approvalRules = false;
   for (const policy of active) {
@@ -72,13 +103,23 @@ export function compilePolicySet(input: PolicySetInput): CompiledPolicySet {
     });
     policy.rules.forEach((rule, i) => {
       if (rule.action === "require_approval") approvalRules = true;
-      insertPattern(trie, {
-        policy: policy.id,
-        rule: `rules[${i}]`,
-        pattern: rule.command,
-        action: rule.action,
-        ...(rule.reason === undefined ? {} : { reason: rule.reason }),
-      });
+      const reason = rule.reason === undefined ? {} : { reason: rule.reason };
+      if (rule.command !== undefined) {
+        insertPattern(trie, { policy: policy.id, rule: `rules[${i}]`, pattern: rule.command, action: rule.action, ...reason });
+      }
+      if (rule.tool !== undefined) {
+        toolRules.push({
+          policy: policy.id,
+          rule: `rules[${i}]`,
+          tool: rule.tool,
+          path: rule.path ?? null,
+          action: rule.action,
+          ...reason,
+          order: toolRules.length,
+          toolRe: compileToolPattern(rule.tool),
+          glob: rule.path === undefined ? null : compilePathGlob(rule.path),
+        });
+      }
     });
   }
   let autoApprove: Trie | null = null;
@@ -95,6 +136,7 @@ export function compilePolicySet(input: PolicySetInput): CompiledPolicySet {
     hasApprovals: defaultAction === "require_approval" || approvalRules,
     policies: active.map((p) => p.id),
     trie,
+    toolRules,
     autoApprove,
     profiles: input.profiles,
   };
@@ -217,4 +259,58 @@ export function evaluateAnalysis(set: CompiledPolicySet, analysis: ShellAnalysis
     commands.push(unknownVerdict(set, u.text || "(shell input)", [], u.message));
   }
   return combine(set, commands, "the command runs no program");
+}
+
+/** How a tool call is shown in verdicts and decisions: `Write /repo/.env`, `mcp__github__create_issue`. */
+export function displayToolCall(call: ToolCall): string {
+  return call.path ? `${call.tool} ${call.path}` : call.tool;
+}
+
+/** `tool "Write" path "**\/.env"`: a tool rule as verdicts and decisions name it. */
+export function toolRulePattern(rule: Pick<ToolRuleRef, "tool" | "path">): string {
+  return rule.path === null ? `tool ${JSON.stringify(rule.tool)}` : `tool ${JSON.stringify(rule.tool)} path ${JSON.stringify(rule.path)}`;
+}
+
+/**
+ * Verdict for one tool call (a hook's file edit or MCP call) against the set's tool rules, with the
+ * precedence of commands: block > require_approval > allow, the first matching rule deciding among
+ * equals. A call no tool rule matches is allowed: agents keep editing code normally (DESIGN), and
+ * a role's default_action governs shell commands. A rule with a path matches only calls with a path.
+ */
+export function evaluateTool(set: CompiledPolicySet, call: ToolCall): Verdict {
+  const command = displayToolCall(call);
+  const forms = call.path ? pathForms(call.path, call.root ?? null) : null;
+  let best: ToolRuleRef | undefined;
+  for (const rule of set.toolRules) {
+    if (!rule.toolRe.test(call.tool)) continue;
+    if (rule.glob !== null && (forms === null || !globMatches(rule.glob, forms))) continue;
+    if (best === undefined || RANK[rule.action] > RANK[best.action] || (RANK[rule.action] === RANK[best.action] && rule.order < best.order)) best = rule;
+  }
+  let one: CommandVerdict;
+  if (best !== undefined) {
+    const verb = best.action === "block" ? "blocked" : best.action === "require_approval" ? "needs approval" : "allowed";
+    const pattern = toolRulePattern(best);
+    one = {
+      verdict: best.action,
+      source: "rule",
+      command,
+      via: [],
+      policy: best.policy,
+      rule: best.rule,
+      pattern,
+      reason: `${verb} by policy ${best.policy} (${best.rule} ${pattern})${best.reason ? `: ${best.reason}` : ""}`,
+    };
+  } else {
+    one = {
+      verdict: "allow",
+      source: "default",
+      command,
+      via: [],
+      policy: null,
+      rule: null,
+      pattern: null,
+      reason: "no tool rule matched; a tool call no rule names is allowed (the role's default_action applies to shell commands)",
+    };
+  }
+  return combine(set, [one], "no tool call");
 }

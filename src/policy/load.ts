@@ -124,7 +124,31 @@ export function lintPolicy(policy: PolicyT, file: string, problems: Problem[]): 
     }
   };
   policy.blocked_commands.forEach((p, i) => note(p, `blocked_commands[${i}]`, "block"));
-  policy.rules.forEach((r, i) => note(r.command, `rules[${i}].command`, r.action));
+  policy.rules.forEach((r, i) => {
+    if (r.command !== undefined) note(r.command, `rules[${i}].command`, r.action);
+  });
+  // tool rules: the same tool pattern and path twice
+  const tools = new Map<string, { where: string; action: string }>();
+  policy.rules.forEach((r, i) => {
+    if (r.tool === undefined) return;
+    const key = `${r.tool}\u0000${r.path ?? ""}`;
+    const where = `rules[${i}].tool`;
+    const what = r.path === undefined ? `tool ${JSON.stringify(r.tool)}` : `tool ${JSON.stringify(r.tool)} with path ${JSON.stringify(r.path)}`;
+    const before = tools.get(key);
+    if (before === undefined) {
+      tools.set(key, { where, action: r.action });
+      return;
+    }
+    problems.push({
+      severity: before.action === r.action ? "warning" : "error",
+      file,
+      path: where,
+      message:
+        before.action === r.action
+          ? `duplicate ${what} (also at ${before.where})`
+          : `${what} is ${r.action} here but ${before.action} at ${before.where}; one policy must not contradict itself`,
+    });
+  });
 }
 
 export function loadPolicySources(sources: PolicySources, options: { requireFileNameMatch?: boolean } = {}): LoadedPolicies {

@@ -4,6 +4,7 @@
  */
 import * as v from "valibot";
 import { splitWords } from "../shell/words";
+import { checkPathGlob, checkToolPattern } from "./tools";
 
 export const ID_PATTERN = /^[a-z0-9][a-z0-9._-]{0,62}$/;
 
@@ -45,24 +46,73 @@ export const Pattern = v.pipe(
 export const ACTIONS = ["block", "require_approval", "allow"] as const;
 export type Action = (typeof ACTIONS)[number];
 
-export const Rule = v.strictObject({
-  command: v.pipe(Pattern, v.description("The command pattern this rule applies to.")),
-  action: v.pipe(
-    v.picklist(ACTIONS, `action must be one of ${ACTIONS.join(", ")}`),
-    v.description("What happens when the pattern matches."),
+/** A tool pattern: agent tool names separated by `|`, `*` and `?` as wildcards (docs/policies.md, Tool rules). */
+export const ToolPattern = v.pipe(
+  v.string("tool must be a string"),
+  v.minLength(1, "tool must not be empty"),
+  v.maxLength(500, "tool must be at most 500 characters"),
+  v.rawCheck(({ dataset, addIssue }) => {
+    if (!dataset.typed) return;
+    const check = checkToolPattern(dataset.value);
+    if (!check.ok) addIssue({ message: `invalid tool pattern ${JSON.stringify(dataset.value)}: ${check.error}` });
+  }),
+  v.description("Agent tool names this rule applies to, e.g. `Write|Edit` or `mcp__github__*` (`*`, `?` wildcards; `|` separates names)."),
+);
+
+/** A path glob for file tools (docs/policies.md, Tool rules). */
+export const PathGlob = v.pipe(
+  v.string("path must be a string"),
+  v.maxLength(1000, "path must be at most 1000 characters"),
+  v.rawCheck(({ dataset, addIssue }) => {
+    if (!dataset.typed) return;
+    const check = checkPathGlob(dataset.value);
+    if (!check.ok) addIssue({ message: `invalid path glob ${JSON.stringify(dataset.value)}: ${check.error}` });
+  }),
+  v.description("File path glob for file tools, e.g. `**/.env` or `infra/prod/**`, matched relative to the session's working folder and as an absolute path."),
+);
+
+export const Rule = v.pipe(
+  v.strictObject({
+    command: v.optional(v.pipe(Pattern, v.description("The command pattern this rule applies to (shell commands)."))),
+    tool: v.optional(ToolPattern),
+    path: v.optional(PathGlob),
+    action: v.pipe(
+      v.picklist(ACTIONS, `action must be one of ${ACTIONS.join(", ")}`),
+      v.description("What happens when the pattern matches."),
+    ),
+    reason: v.optional(
+      v.pipe(v.string("reason must be a string"), v.maxLength(500, "reason must be at most 500 characters")),
+    ),
+  }),
+  v.check((r) => r.command !== undefined || r.tool !== undefined, "a rule needs a command pattern, a tool, or both"),
+  v.check((r) => r.path === undefined || r.tool !== undefined, "a rule with a path must name the tool it applies to"),
+);
+
+/** A tool call an inline example or a test case stands for: literal names, no wildcards. */
+export const ToolCallExample = v.strictObject({
+  tool: v.pipe(
+    v.string("tool must be a string"),
+    v.regex(/^[A-Za-z0-9_.:@/-]+$/, "tool must be a tool name (letters, digits, _ . : @ / -)"),
+    v.description("The tool the agent calls, e.g. `Write` or `mcp__github__create_issue`."),
   ),
-  reason: v.optional(
-    v.pipe(v.string("reason must be a string"), v.maxLength(500, "reason must be at most 500 characters")),
-  ),
+  path: v.optional(v.pipe(v.string("path must be a string"), v.minLength(1, "path must not be empty"), v.description("The file the tool touches."))),
 });
 
-const CommandList = (what: string) =>
-  v.pipe(v.array(v.pipe(v.string(`each ${what} must be a string`), v.minLength(1, `${what} must not be empty`)), `${what} must be a list of strings`));
+const ExampleList = (what: string) =>
+  v.pipe(
+    v.array(
+      v.union(
+        [v.pipe(v.string(`each ${what} must be a string`), v.minLength(1, `${what} must not be empty`)), ToolCallExample],
+        `each ${what} must be a shell string or a tool call {"tool", "path"?}`,
+      ),
+      `${what} must be a list`,
+    ),
+  );
 
 export const PolicyExamples = v.strictObject({
-  block: v.optional(CommandList("block example")),
-  require_approval: v.optional(CommandList("require_approval example")),
-  allow: v.optional(CommandList("allow example")),
+  block: v.optional(ExampleList("block example")),
+  require_approval: v.optional(ExampleList("require_approval example")),
+  allow: v.optional(ExampleList("allow example")),
 });
 
 export const POLICY_STATUSES = ["active", "disabled"] as const;
@@ -83,7 +133,7 @@ export const Policy = v.strictObject({
   tests: v.optional(
     v.pipe(
       PolicyExamples,
-      v.description("Shell commands this policy alone must block, require approval for, or allow; checked by `airlock policy test` and lint."),
+      v.description("Shell commands (strings) and tool calls ({tool, path?}) this policy alone must block, require approval for, or allow; checked by `airlock policy test` and lint."),
     ),
   ),
 });
@@ -145,11 +195,17 @@ export const PolicyTestCase = v.pipe(
   v.strictObject({
     command: v.optional(v.pipe(v.string(), v.minLength(1, "command must not be empty"))),
     argv: v.optional(v.pipe(v.array(v.string()), v.minLength(1, "argv must not be empty"))),
+    tool: v.optional(ToolCallExample.entries.tool),
+    path: v.optional(ToolCallExample.entries.path),
     expect: v.picklist(VERDICTS, `expect must be one of ${VERDICTS.join(", ")}`),
     policy: v.optional(Id("policy id")),
     note: v.optional(v.string()),
   }),
-  v.check((c) => (c.command === undefined) !== (c.argv === undefined), "a test case needs exactly one of command or argv"),
+  v.check(
+    (c) => [c.command, c.argv, c.tool].filter((x) => x !== undefined).length === 1,
+    "a test case needs exactly one of command, argv or tool",
+  ),
+  v.check((c) => c.path === undefined || c.tool !== undefined, "path belongs to a tool case"),
 );
 
 export const PolicyTestFile = v.pipe(
@@ -164,6 +220,7 @@ export const PolicyTestFile = v.pipe(
 
 export type Policy = v.InferOutput<typeof Policy>;
 export type Rule = v.InferOutput<typeof Rule>;
+export type ToolCallExample = v.InferOutput<typeof ToolCallExample>;
 export type Role = v.InferOutput<typeof Role>;
 export type ToolProfile = v.InferOutput<typeof ToolProfile>;
 export type ToolOption = v.InferOutput<typeof ToolOption>;

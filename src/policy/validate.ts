@@ -4,8 +4,9 @@
  */
 import * as v from "valibot";
 import type { ShellAnalyzer } from "../shell/types";
-import { compilePolicySet, evaluateAnalysis } from "./engine";
+import { compilePolicySet } from "./engine";
 import { issuesToProblems, lintPolicy, type Problem } from "./load";
+import { evaluateExample, exampleText } from "./policy-tests";
 import type { CompiledProfile } from "./profiles";
 import { Policy, Role, type Policy as PolicyT, type Role as RoleT } from "./schema";
 
@@ -22,10 +23,10 @@ export function validatePolicyDocument(
   if (policy.tests) {
     const set = compilePolicySet({ role: null, policies: [{ ...policy, status: "active" }], profiles });
     for (const expect of ["block", "require_approval", "allow"] as const) {
-      policy.tests[expect]?.forEach((command, i) => {
-        const verdict = evaluateAnalysis(set, analyzer.analyze(command));
+      policy.tests[expect]?.forEach((example, i) => {
+        const verdict = evaluateExample(set, analyzer, example);
         if (verdict.verdict !== expect) {
-          problems.push({ severity: "error", file: "body", path: `tests.${expect}[${i}]`, message: `${JSON.stringify(command)}: expected ${expect}, got ${verdict.verdict} (${verdict.reason})` });
+          problems.push({ severity: "error", file: "body", path: `tests.${expect}[${i}]`, message: `${JSON.stringify(exampleText(example))}: expected ${expect}, got ${verdict.verdict} (${verdict.reason})` });
         }
       });
     }

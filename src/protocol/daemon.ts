@@ -1,7 +1,17 @@
 /**
  * The daemon's API on its Unix socket (`$AIRLOCK_HOME/run/daemon.sock`, mode 0600), version v1.
- * Callers: the shim (check), hooks (check-command), `airlock run` (sessions), the CLI (status).
- * Every body is validated; a wrong session token is a block verdict, never an error page.
+ * Callers: the shim (check), hooks (check-command, check-tool), `airlock run` (sessions), the CLI
+ * (status). Every body is validated; a wrong session token is a block verdict, never an error page.
+ *
+ *   POST /v1/check                 CheckRequest → CheckResponse: an exec'd argv (the shim)
+ *   POST /v1/check-command         CheckCommandRequest → CheckResponse: a whole shell string (hooks)
+ *   POST /v1/check-tool            CheckToolRequest → CheckResponse: a hook's tool call (file edit,
+ *                                  MCP call) against the role's tool rules
+ *   POST /v1/sessions              CreateSessionRequest → 201 { session, token }
+ *   POST /v1/sessions/:id/status   SessionUpdateRequest → DaemonSession
+ *   GET  /v1/sessions[?status=S]   { items: DaemonSession[] }
+ *   GET  /v1/sessions/:id          DaemonSession
+ *   GET  /v1/status                DaemonStatus
  */
 import * as v from "valibot";
 
@@ -9,10 +19,20 @@ const Text = (max: number) => v.pipe(v.string("must be a string"), v.maxLength(m
 const NonEmpty = (max: number) => v.pipe(v.string("must be a string"), v.minLength(1, "must not be empty"), v.maxLength(max, `must be at most ${max} characters`));
 const Pid = v.pipe(v.number("must be a number"), v.integer("must be an integer"), v.minValue(1, "must be a process id"));
 
-/** Who is asking: an explicit session (env of a governed agent) or an agent found by ancestry. */
+/**
+ * Who is asking:
+ * - `session`: an explicit session (the env of an agent started by `airlock run`);
+ * - `ancestry`: a shim that found an agent process among its ancestors;
+ * - `agent_session`: a hook, naming the agent (`claude`, `codex`, `cursor`, `gemini`) and the
+ *   agent's own session id. The daemon maps it to an Airlock session, created on first sight
+ *   with the default role. `pid` (optional) is the asking hook process: on first sight the daemon
+ *   walks its ancestry once, so the hook's decisions and the shims' (found by ancestry under the
+ *   same agent process) land in the same session.
+ */
 export const CallerSchema = v.union([
   v.strictObject({ kind: v.literal("session"), session_id: NonEmpty(128), token: NonEmpty(256) }),
   v.strictObject({ kind: v.literal("ancestry"), agent: NonEmpty(128), agent_pid: Pid }),
+  v.strictObject({ kind: v.literal("agent_session"), agent: NonEmpty(128), agent_session_id: NonEmpty(256), pid: v.optional(Pid) }),
 ]);
 export type Caller = v.InferOutput<typeof CallerSchema>;
 
@@ -31,6 +51,21 @@ export const CheckCommandRequest = v.strictObject({
   source: v.optional(NonEmpty(32), "hook"),
 });
 export type CheckCommandRequest = v.InferOutput<typeof CheckCommandRequest>;
+
+/**
+ * A hook's tool call, checked against the tool rules of the caller's role (docs/policies.md,
+ * Tool rules). `tool` is in Airlock's vocabulary (`Write`, `Edit`, `mcp__github__create_issue`);
+ * `path` is the file a file tool touches, absolute or relative to `cwd`.
+ */
+export const CheckToolRequest = v.strictObject({
+  caller: CallerSchema,
+  tool: NonEmpty(256),
+  path: v.optional(NonEmpty(4096)),
+  cwd: NonEmpty(4096),
+  /** which integration asks: claude, codex, cursor, gemini */
+  source: v.optional(NonEmpty(32), "hook"),
+});
+export type CheckToolRequest = v.InferOutput<typeof CheckToolRequest>;
 
 export interface CheckResponse {
   verdict: "allow" | "require_approval" | "block";
@@ -64,6 +99,8 @@ export interface DaemonSession {
   host: string;
   status: "ready" | "running" | "exited" | "revoked";
   implicit: boolean;
+  /** for a session a hook opened: the agent's own session id (additive; null otherwise) */
+  agent_session_id: string | null;
   created_at: string;
   updated_at: string;
 }

@@ -13,26 +13,12 @@ import { failModeOf, leanEnv } from "../config/lean";
 import { err } from "../config/stdio";
 import { createDaemonClient, DaemonUnavailable, isCheckResponse } from "../client/daemon";
 import type { Caller } from "../protocol/daemon";
+import { blockMessage } from "../protocol/block";
 import { findAgentAncestor, shippedAgentNames } from "./ancestry";
 import { armSignals, runTool, signalExitCode, type SignalRelay } from "./exec";
 import { findRealTool } from "./resolve";
 
-export const BLOCK_INSTRUCTION =
-  "Stop. Do not retry this command, call the real binary, change PATH, use sudo, run outside the sandbox, or inspect wrappers to bypass Airlock.";
-
-/** The block message of DESIGN 5, exactly; `extra` adds `airlock: key=value` lines. */
-export function blockMessage(command: string, extra: Record<string, string | null | undefined> = {}): string {
-  const lines = [
-    "airlock: POLICY BLOCK",
-    `airlock: command=${command}`,
-    "airlock: result=blocked; the real executable was not run.",
-    `airlock: ai_instruction=${BLOCK_INSTRUCTION}`,
-  ];
-  for (const [key, value] of Object.entries(extra)) {
-    if (value !== null && value !== undefined && value !== "") lines.push(`airlock: ${key}=${value.replaceAll("\n", " ")}`);
-  }
-  return `${lines.join("\n")}\n`;
-}
+export { BLOCK_INSTRUCTION, blockMessage } from "../protocol/block";
 
 /** How long a governed shim waits for the daemon before failing closed. */
 const CHECK_TIMEOUT_MS = 3000;

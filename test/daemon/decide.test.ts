@@ -191,7 +191,7 @@ describe("the socket API", () => {
       ]),
     );
     const kind = await d.call("POST", "/v1/check", { caller: { kind: "robot" }, argv: ["ls"], cwd: "/" });
-    expect(kind.body.details).toEqual([{ path: "body.caller.kind", message: 'must be "session" (with session_id and token) or "ancestry" (with agent and agent_pid)' }]);
+    expect(kind.body.details).toEqual([{ path: "body.caller.kind", message: 'must be "session" (with session_id and token), "ancestry" (with agent and agent_pid) or "agent_session" (with agent and agent_session_id)' }]);
     const notJson = await d.call("POST", "/v1/check", "{nope");
     expect(notJson).toMatchObject({ status: 400, body: { code: "invalid_input", details: [{ path: "body", message: "malformed JSON" }] } });
     const extra = await d.call("POST", "/v1/sessions", { agent: "claude", cwd: "/", colour: "red" });

@@ -16,7 +16,7 @@ test("every tool a seed policy names is a protected tool or a plain command", ()
   expect(loaded.problems.filter((p) => p.severity === "error")).toEqual([]);
   const named = new Set<string>();
   for (const { value } of loaded.policies.values()) {
-    for (const pattern of [...value.blocked_commands, ...value.rules.filter((r) => r.action !== "allow").map((r) => r.command)]) {
+    for (const pattern of [...value.blocked_commands, ...value.rules.filter((r) => r.action !== "allow").flatMap((r) => (r.command === undefined ? [] : [r.command]))]) {
       const split = splitWords(pattern);
       if (split.ok) named.add(basename(split.words[0]!));
     }
