@@ -10,11 +10,12 @@ import { basename } from "node:path";
 import { defineCommand } from "citty";
 import { createDaemonClient, DaemonUnavailable } from "../client/daemon";
 import { readEnv } from "../config/env";
-import { airlockPaths } from "../config/paths";
+import { airlockPaths, type AirlockPaths } from "../config/paths";
 import type { DaemonSession } from "../protocol/daemon";
 import { AirlockError } from "../protocol/errors";
 import { runTool } from "../shim/exec";
 import { findOnPath } from "../shim/resolve";
+import { agentLaunchArgs, readManifest } from "./_agents";
 
 export const RUN_HELP = `Usage: airlock run [--role ROLE] <command> [args...]
 
@@ -68,6 +69,15 @@ async function ensureDaemon(socket: string): Promise<void> {
   }
 }
 
+/**
+ * For `airlock run claude` / `airlock run codex`: the agent's hook for this run (Claude Code's
+ * `--settings`, Codex's `-c hooks.PreToolUse=...`), unless `airlock install --agent` already put it
+ * in the agent's user settings. The shims come first on PATH for every command (childEnv).
+ */
+function agentHookArgs(program: string, paths: AirlockPaths): string[] {
+  return agentLaunchArgs(basename(program), process.execPath, readManifest(paths));
+}
+
 export async function runGoverned(args: readonly string[]): Promise<number> {
   if (args[0] === "--help" || args[0] === "-h") {
     process.stdout.write(RUN_HELP);
@@ -108,7 +118,8 @@ export async function runGoverned(args: readonly string[]): Promise<number> {
     }
   };
   process.stderr.write(`airlock: session ${session.id} (role ${session.role}) for ${basename(program)}\n`);
-  const code = await runTool(resolved, program, rest, childEnv, { onStart: (pid) => report("running", { pid }) });
+  const commandArgs = [...agentHookArgs(program, paths), ...rest];
+  const code = await runTool(resolved, program, commandArgs, childEnv, { onStart: (pid) => report("running", { pid }) });
   await report("exited", { exit_code: code > 255 ? 255 : code });
   return code;
 }
