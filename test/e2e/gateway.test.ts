@@ -10,6 +10,13 @@ import { join } from "node:path";
 import type { Subprocess } from "bun";
 import { airlockBinary, run, type RunResult } from "../support/binary";
 import { tempDir, type TempDir } from "../support/tmp";
+import { seedPolicyFiles } from "../../src/config/assets";
+import { loadPolicySources } from "../../src/policy/load";
+
+// what the embedded seed holds, so these tests follow the seed rather than hard-code its size
+const SEED = loadPolicySources(seedPolicyFiles());
+const SEED_POLICIES = SEED.policies.size;
+const DEFAULT_AGENT_POLICIES = SEED.roles.get("default-agent")!.value.policies.length;
 
 const ADMIN = "e2e-admin-token-0123456789abcdefghijklmnopqrstuvwxyz";
 
@@ -185,7 +192,7 @@ describe("against one running gateway", () => {
       expect(r.stdout).toMatch(new RegExp(`^version +${version.replace(/[+.]/g, "\\$&")}$`, "m"));
       expect(r.stdout).toMatch(/^store +sqlite$/m);
       expect(r.stdout).toMatch(/^sessions +ready 2, running 0, exited 0, revoked 0$/m);
-      expect(r.stdout).toMatch(/^policies +10$/m);
+      expect(r.stdout).toMatch(new RegExp(`^policies +${SEED_POLICIES}$`, "m"));
       expect(r.stdout).toMatch(/^clients +1$/m);
       expect(r.stdout).toMatch(/^audit +\d+ events, head seq \d+ \([0-9a-f]{16}…\)$/m);
     });
@@ -195,7 +202,7 @@ describe("against one running gateway", () => {
       expect(r.code).toBe(0);
       const s = JSON.parse(r.stdout);
       expect(s).toMatchObject({ gateway: gw.url, reachable: true, ready: true, store: "sqlite", token_from: "AIRLOCK_TOKEN", error: null });
-      expect(s.counts).toMatchObject({ policies: 10, roles: 3, clients: 1, sessions_by_status: { ready: 2 } });
+      expect(s.counts).toMatchObject({ policies: SEED_POLICIES, roles: 3, clients: 1, sessions_by_status: { ready: 2 } });
       expect(s.head.seq).toBe(s.counts.audit_events);
     });
 
@@ -225,10 +232,10 @@ describe("against one running gateway", () => {
       expect(r.stdout).toMatch(/^ID +VERSION +STATUS +BLOCKED +RULES +NAME +UPDATED$/m);
       expect(r.stdout).toMatch(/^infra-mutation-block +1 +active +\d+ +\d+ +Infra Mutation Block/m);
       const j = JSON.parse((await cli(gw, ["policies", "list", "--json"])).stdout);
-      expect(j.items).toHaveLength(10);
+      expect(j.items).toHaveLength(SEED_POLICIES);
       const roles = await cli(gw, ["roles", "list"]);
       expect(roles.stdout).toMatch(/^ID +VERSION +DEFAULT +POLICIES +NAME +UPDATED$/m);
-      expect(roles.stdout).toMatch(/^default-agent +1 +allow +9 +Default Agent /m);
+      expect(roles.stdout).toMatch(new RegExp(`^default-agent +1 +allow +${DEFAULT_AGENT_POLICIES} +Default Agent `, "m"));
     });
 
     test("show prints the document, ready to apply; --json the record", async () => {

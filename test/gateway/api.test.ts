@@ -101,7 +101,10 @@ describe("roles and bundles", () => {
     const first = await gw.req("GET", "/api/v1/roles/terraform-restricted-agent/bundle", { as: "client" });
     const etag = first.headers.get("etag")!;
     const bundle = await first.json();
-    expect(bundle.policies.map((p: { id: string }) => p.id)).toEqual(["terraform-restricted", "infra-mutation-block", "file-guard"]);
+    // the bundle carries the role's policies in the role's order
+    const role = (await gw.json("GET", "/api/v1/roles/terraform-restricted-agent")).body.document;
+    expect(bundle.policies.map((p: { id: string }) => p.id)).toEqual(role.policies);
+    expect(role.policies.slice(0, 2)).toEqual(["terraform-restricted", "infra-mutation-block"]);
     const again = await gw.req("GET", "/api/v1/roles/terraform-restricted-agent/bundle", { as: "client", headers: { "if-none-match": etag } });
     expect(again.status).toBe(304);
     const policy = (await gw.json("GET", "/api/v1/policies/infra-mutation-block")).body.document;
