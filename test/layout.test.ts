@@ -94,6 +94,20 @@ describe("DESIGN 9 layout", () => {
     expect(readers).toEqual([]);
   });
 
+  test("output goes through config/stdio (process.stdout/stderr cost ~10 ms to set up in the binary)", () => {
+    // allowed: the daemon (long-running), the audit export's streamed bytes (backpressure), and
+    // the shim asking for a TTY only when a SIGINT arrives
+    const allowed = /^(daemon\/|cli\/audit\.ts$|shim\/exec\.ts$|config\/stdio\.ts$)/;
+    const offenders: string[] = [];
+    for (const s of sources) {
+      const rel = relative(SRC, s.path);
+      if (allowed.test(rel)) continue;
+      const code = s.text.replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, "");
+      if (/process\.(stdout|stderr)\.(write|isTTY)|process\.stdin\.isTTY/.test(code)) offenders.push(rel);
+    }
+    expect(offenders).toEqual([]);
+  });
+
   test("the layout check itself catches a violation", () => {
     expect(imports(`import { x } from "../store/sqlite";`)).toEqual(["../store/sqlite"]);
     expect(imports(`const m = await import("./check");`)).toEqual(["./check"]);

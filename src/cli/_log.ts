@@ -1,6 +1,6 @@
 /** Logs go to stderr (stdout belongs to the protocol and --json); JSON lines for servers. */
 import { createConsola, type ConsolaInstance, type LogObject } from "consola";
-import { err } from "../config/stdio";
+import { err, isTerminal } from "../config/stdio";
 
 const LEVELS = { silent: -999, error: 0, warn: 1, info: 3, debug: 4, trace: 5 } as const;
 
@@ -22,5 +22,5 @@ export function createLogger(options: { level?: keyof typeof LEVELS; format?: "p
       ],
     }).withTag(options.tag);
   }
-  return createConsola({ level, stdout: process.stderr, stderr: process.stderr, formatOptions: { colors: Boolean(process.stderr.isTTY) && !process.env.NO_COLOR, date: true } }).withTag(options.tag);
+  return createConsola({ level, stdout: process.stderr, stderr: process.stderr, formatOptions: { colors: !process.env.NO_COLOR && isTerminal(2), date: true } }).withTag(options.tag);
 }

@@ -16,6 +16,7 @@ import { AirlockError } from "../protocol/errors";
 import { runTool } from "../shim/exec";
 import { findOnPath } from "../shim/resolve";
 import { agentLaunchArgs, readManifest } from "./_agents";
+import { err, out } from "../config/stdio";
 
 export const RUN_HELP = `Usage: airlock run [--role ROLE] <command> [args...]
 
@@ -80,7 +81,7 @@ function agentHookArgs(program: string, paths: AirlockPaths): string[] {
 
 export async function runGoverned(args: readonly string[]): Promise<number> {
   if (args[0] === "--help" || args[0] === "-h") {
-    process.stdout.write(RUN_HELP);
+    out(RUN_HELP);
     return 0;
   }
   const { role, command } = parse(args);
@@ -91,7 +92,7 @@ export async function runGoverned(args: readonly string[]): Promise<number> {
   // resolved as the agent's own shell would: a protected tool named here goes through its shim
   const resolved = program.includes("/") ? (existsSync(program) ? program : null) : findOnPath(program, pathWithShims);
   if (!resolved) {
-    process.stderr.write(`airlock: ${program}: command not found\n`);
+    err(`airlock: ${program}: command not found\n`);
     return 127;
   }
   await ensureDaemon(paths.socket);
@@ -114,10 +115,10 @@ export async function runGoverned(args: readonly string[]): Promise<number> {
     try {
       await daemon.request("POST", `/v1/sessions/${session.id}/status`, { token, status, ...extra });
     } catch (error) {
-      process.stderr.write(`airlock: warning: could not mark session ${session.id} ${status}: ${(error as Error).message}\n`);
+      err(`airlock: warning: could not mark session ${session.id} ${status}: ${(error as Error).message}\n`);
     }
   };
-  process.stderr.write(`airlock: session ${session.id} (role ${session.role}) for ${basename(program)}\n`);
+  err(`airlock: session ${session.id} (role ${session.role}) for ${basename(program)}\n`);
   const commandArgs = [...agentHookArgs(program, paths), ...rest];
   const code = await runTool(resolved, program, commandArgs, childEnv, { onStart: (pid) => report("running", { pid }) });
   await report("exited", { exit_code: code > 255 ? 255 : code });
@@ -129,7 +130,7 @@ export const runCommandDef = defineCommand({
   meta: { name: "run", description: RUN_HELP },
   args: {},
   run: () => {
-    process.stdout.write(RUN_HELP);
+    out(RUN_HELP);
     return 0;
   },
 });
