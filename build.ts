@@ -8,7 +8,7 @@
  * - `policies/` and `shims/` are embedded as folders, the tree-sitter wasm files as file imports,
  *   `web-dist/` once the UI exists.
  */
-import { existsSync, mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import pkg from "./package.json" with { type: "json" };
 
 async function gitDescribe(): Promise<string> {
@@ -20,11 +20,44 @@ async function gitDescribe(): Promise<string> {
   }
 }
 
+/**
+ * The admin UI (src/web, Preact) → `web-dist/`: one minified browser bundle and a stylesheet under
+ * `assets/` with content hashes in their names, and `index.html` pointing at them. Preact's JSX
+ * settings belong to this build only; the UI source uses `h()` so the project's tsconfig needs no JSX.
+ */
+export async function buildWeb(outdir = "web-dist"): Promise<void> {
+  rmSync(outdir, { recursive: true, force: true });
+  const result = await Bun.build({
+    entrypoints: ["src/web/main.ts"],
+    outdir,
+    target: "browser",
+    format: "esm",
+    minify: true,
+    splitting: false,
+    naming: { entry: "assets/[name]-[hash].[ext]", chunk: "assets/[name]-[hash].[ext]", asset: "assets/[name]-[hash].[ext]" },
+    jsx: { runtime: "automatic", importSource: "preact" },
+    define: { "process.env.NODE_ENV": JSON.stringify("production") },
+  });
+  if (!result.success) {
+    for (const log of result.logs) console.error(log);
+    throw new Error("web build failed");
+  }
+  const js = result.outputs.find((o) => o.kind === "entry-point");
+  if (!js) throw new Error("web build produced no entry point");
+  const css = readFileSync("src/web/style.css");
+  const cssName = `assets/style-${Bun.hash(css).toString(16).padStart(16, "0").slice(0, 16)}.css`;
+  writeFileSync(`${outdir}/${cssName}`, css);
+  const jsName = js.path.slice(js.path.indexOf("assets/"));
+  const html = readFileSync("src/web/index.html", "utf8").replace("%CSS%", `/${cssName}`).replace("%JS%", `/${jsName}`);
+  writeFileSync(`${outdir}/index.html`, html);
+}
+
 export async function build(options: { outfile?: string; quiet?: boolean } = {}): Promise<string> {
   const outfile = options.outfile ?? "dist/airlock";
   const sha = await gitDescribe();
   const version = sha ? `${pkg.version}+${sha}` : pkg.version;
   mkdirSync("dist", { recursive: true });
+  await buildWeb();
   const assets = ["policies", "shims"];
   if (existsSync("web-dist")) assets.push("web-dist");
   const started = performance.now();

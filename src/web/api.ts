@@ -1,0 +1,125 @@
+/**
+ * The admin UI's one way to the gateway: fetch with the token in the Authorization header (never in
+ * a URL), errors as the gateway's `{code, message, details}` shape.
+ */
+import { signal } from "@preact/signals";
+import type { ErrorBody, ErrorDetail } from "../protocol/errors";
+
+const TOKEN_KEY = "airlock.token";
+const ROLE_KEY = "airlock.role";
+
+export type Role = "admin" | "viewer";
+
+function load(key: string): string | null {
+  try {
+    return sessionStorage.getItem(key);
+  } catch {
+    return null;
+  }
+}
+
+export const token = signal<string | null>(load(TOKEN_KEY));
+export const role = signal<Role | null>(load(ROLE_KEY) as Role | null);
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details: ErrorDetail[] = [],
+  ) {
+    super(message);
+  }
+}
+
+/** A readable line for an error, with the field-level details the gateway gave. */
+export function describeError(error: unknown): string {
+  if (error instanceof ApiError) {
+    const details = error.details.map((d) => (d.path ? `${d.path}: ${d.message}` : d.message));
+    return details.length > 0 ? `${error.message} (${details.join("; ")})` : error.message;
+  }
+  if (error instanceof TypeError) return "The gateway did not answer. Is it running?";
+  return (error as Error)?.message ?? String(error);
+}
+
+export async function request<T>(method: string, path: string, body?: unknown, with_token: string | null = token.value): Promise<T> {
+  const headers: Record<string, string> = { accept: "application/json" };
+  if (with_token) headers.authorization = `Bearer ${with_token}`;
+  if (body !== undefined) headers["content-type"] = "application/json";
+  const res = await fetch(path, { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+  const text = await res.text();
+  let json: unknown = null;
+  try {
+    json = text ? JSON.parse(text) : null;
+  } catch {
+    json = null;
+  }
+  if (!res.ok) {
+    const err = (json ?? {}) as Partial<ErrorBody>;
+    if (res.status === 401 && with_token === token.value && token.value) signOut("Your token was not accepted any more. Sign in again.");
+    throw new ApiError(res.status, err.code ?? "http_error", err.message ?? `HTTP ${res.status}`, err.details ?? []);
+  }
+  return json as T;
+}
+
+export const get = <T>(path: string) => request<T>("GET", path);
+export const post = <T>(path: string, body?: unknown) => request<T>("POST", path, body ?? {});
+
+/** `?a=1&b=2` from the non-empty entries */
+export function qs(params: Record<string, string | number | null | undefined>): string {
+  const p = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== null && v !== "") p.set(k, String(v));
+  const s = p.toString();
+  return s ? `?${s}` : "";
+}
+
+export const signOutReason = signal<string | null>(null);
+
+/** Checks the token against the gateway, finds out whether it is an admin or a viewer token, keeps it. */
+export async function signIn(candidate: string): Promise<void> {
+  const t = candidate.trim();
+  await request("GET", "/api/v1/status", undefined, t);
+  let r: Role = "viewer";
+  try {
+    await request("GET", "/api/v1/tokens?kind=admin", undefined, t);
+    r = "admin";
+  } catch (error) {
+    if (!(error instanceof ApiError && error.status === 403)) throw error;
+  }
+  sessionStorage.setItem(TOKEN_KEY, t);
+  sessionStorage.setItem(ROLE_KEY, r);
+  signOutReason.value = null;
+  role.value = r;
+  token.value = t;
+}
+
+export function signOut(reason: string | null = null): void {
+  try {
+    sessionStorage.removeItem(TOKEN_KEY);
+    sessionStorage.removeItem(ROLE_KEY);
+  } catch {
+    /* storage unavailable */
+  }
+  signOutReason.value = reason;
+  token.value = null;
+  role.value = null;
+}
+
+/** Downloads a path through fetch (the token stays in a header) and saves it as `filename`. */
+export async function download(path: string, filename: string): Promise<number> {
+  const res = await fetch(path, { headers: { authorization: `Bearer ${token.value ?? ""}` } });
+  if (!res.ok) {
+    const err = (await res.json().catch(() => ({}))) as Partial<ErrorBody>;
+    throw new ApiError(res.status, err.code ?? "http_error", err.message ?? `HTTP ${res.status}`, err.details ?? []);
+  }
+  const blob = await res.blob();
+  const url = URL.createObjectURL(blob);
+  const a = document.createElement("a");
+  a.href = url;
+  a.download = filename;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+  return blob.size;
+}

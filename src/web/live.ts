@@ -1,0 +1,70 @@
+/**
+ * The gateway's event stream (`/api/v1/events`, SSE) read with fetch, because the token goes in a
+ * header and EventSource cannot send one. Reconnects with capped exponential backoff.
+ */
+import { signal } from "@preact/signals";
+import { token } from "./api";
+
+export type LiveState = "connecting" | "live" | "reconnecting" | "off";
+
+export const liveState = signal<LiveState>("off");
+/** bumped on every decision event: pages showing decisions refresh when it changes */
+export const decisionTick = signal(0);
+/** bumped on every session event */
+export const sessionTick = signal(0);
+
+let controller: AbortController | null = null;
+let retryTimer: ReturnType<typeof setTimeout> | null = null;
+
+export function stopLive(): void {
+  controller?.abort();
+  controller = null;
+  if (retryTimer) clearTimeout(retryTimer);
+  retryTimer = null;
+  liveState.value = "off";
+}
+
+function dispatch(event: string): void {
+  if (event === "decision") decisionTick.value++;
+  else if (event === "session") sessionTick.value++;
+}
+
+export function startLive(): void {
+  stopLive();
+  const ctl = new AbortController();
+  controller = ctl;
+  let attempt = 0;
+  const connect = async () => {
+    liveState.value = attempt === 0 ? "connecting" : "reconnecting";
+    try {
+      const res = await fetch("/api/v1/events", { headers: { authorization: `Bearer ${token.value ?? ""}`, accept: "text/event-stream" }, signal: ctl.signal });
+      if (!res.ok || !res.body) throw new Error(`HTTP ${res.status}`);
+      const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+      let buffer = "";
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        buffer += value.replace(/\r\n/g, "\n");
+        let end: number;
+        while ((end = buffer.indexOf("\n\n")) >= 0) {
+          const block = buffer.slice(0, end);
+          buffer = buffer.slice(end + 2);
+          const name = /^event: ?(.*)$/m.exec(block)?.[1] ?? "message";
+          if (name === "hello") {
+            attempt = 0;
+            liveState.value = "live";
+          }
+          dispatch(name);
+        }
+      }
+    } catch {
+      /* dropped or refused: retry below */
+    }
+    if (ctl.signal.aborted) return;
+    attempt++;
+    liveState.value = "reconnecting";
+    const delay = Math.min(30_000, 500 * 2 ** Math.min(attempt, 6)) * (0.75 + Math.random() * 0.5);
+    retryTimer = setTimeout(() => void connect(), delay);
+  };
+  void connect();
+}

@@ -1,0 +1,125 @@
+/** Sessions: filtered on the server, paginated with the cursor; admins revoke after a confirmation. */
+import { useEffect, useRef, useState } from "preact/hooks";
+import type { VNode } from "preact";
+import type { Page, SessionRecord } from "../../protocol/records";
+import { SESSION_STATUSES } from "../../protocol/records";
+import { describeError, get, post, qs, role } from "../api";
+import { sessionTick } from "../live";
+import { Empty, ErrorNote, h, Table, time } from "../ui";
+
+const PAGE = 50;
+const LIVE = new Set(["ready", "running"]);
+
+function RevokeDialog(props: { session: SessionRecord; onClose: (changed: boolean) => void }): VNode<any> {
+  const ref = useRef<HTMLDialogElement>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  useEffect(() => {
+    ref.current?.showModal();
+  }, []);
+  const confirm = async () => {
+    setBusy(true);
+    try {
+      await post(`/api/v1/sessions/${encodeURIComponent(props.session.id)}/revoke`);
+      props.onClose(true);
+    } catch (e) {
+      setError(describeError(e));
+      setBusy(false);
+    }
+  };
+  const s = props.session;
+  return h(
+    "dialog",
+    { ref, class: "dialog", "aria-labelledby": "revoke-title", onCancel: (e: Event) => (e.preventDefault(), props.onClose(false)) },
+    h("h2", { id: "revoke-title" }, "Revoke this session?"),
+    h("p", null, `${s.agent} run by ${s.user} on ${s.host} (${s.id}). Every command it tries after this is refused, and it cannot be undone.`),
+    h(ErrorNote, { error }),
+    h("div", { class: "actions" }, h("button", { type: "button", onClick: () => props.onClose(false), autoFocus: true }, "Cancel"), h("button", { type: "button", class: "danger", disabled: busy, onClick: confirm }, busy ? "Revoking…" : "Revoke session")),
+  );
+}
+
+export function Sessions(): VNode<any> {
+  const [form, setForm] = useState({ status: "", agent: "", user: "", host: "" });
+  const [applied, setApplied] = useState(form);
+  const [cursors, setCursors] = useState<(string | null)[]>([null]);
+  const [page, setPage] = useState<Page<SessionRecord> | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [revoking, setRevoking] = useState<SessionRecord | null>(null);
+  const [reload, setReload] = useState(0);
+  const index = cursors.length - 1;
+  const tick = index === 0 ? sessionTick.value : -1;
+  const admin = role.value === "admin";
+
+  useEffect(() => {
+    let alive = true;
+    get<Page<SessionRecord>>(`/api/v1/sessions${qs({ limit: PAGE, ...applied, cursor: cursors[index] })}`).then(
+      (p) => {
+        if (!alive) return;
+        setPage(p);
+        setError(null);
+      },
+      (e) => alive && setError(describeError(e)),
+    );
+    return () => {
+      alive = false;
+    };
+  }, [applied, cursors, tick, reload]);
+
+  const field = (name: "agent" | "user" | "host", label: string) =>
+    h("label", null, label, h("input", { name, type: "search", value: form[name], onInput: (e: Event) => setForm({ ...form, [name]: (e.target as HTMLInputElement).value }) }));
+  const filtered = Object.values(applied).some((v) => v !== "");
+  return h(
+    "section",
+    null,
+    h("h1", null, "Sessions"),
+    h(
+      "form",
+      { class: "filters", role: "search", "aria-label": "Filter sessions", onSubmit: (e: Event) => (e.preventDefault(), setCursors([null]), setApplied({ status: form.status, agent: form.agent.trim(), user: form.user.trim(), host: form.host.trim() })) },
+      h("label", null, "State", h("select", { name: "status", value: form.status, onChange: (e: Event) => setForm({ ...form, status: (e.target as HTMLSelectElement).value }) }, h("option", { value: "" }, "any"), SESSION_STATUSES.map((s) => h("option", { value: s }, s)))),
+      field("agent", "Agent"),
+      field("user", "User"),
+      field("host", "Host"),
+      h("button", { type: "submit" }, "Apply"),
+    ),
+    h(ErrorNote, { error }),
+    page === null
+      ? h("p", { class: "muted" }, "Loading…")
+      : page.items.length === 0
+        ? filtered
+          ? h(Empty, { title: "No session matches these filters." })
+          : h(Empty, { title: "No sessions yet." }, h("p", null, "A session is one governed agent run on an enrolled workstation. Start one with ", h("code", null, "airlock run claude"), "."))
+        : h(Table, {
+            caption: "Sessions, newest first",
+            head: ["Started", "State", "Agent", "Role", "User", "Host", "Directory", ...(admin ? [""] : [])],
+            rows: page.items.map((s) =>
+              h(
+                "tr",
+                { key: s.id, "data-session": s.id },
+                h("td", null, time(s.started_at ?? s.created_at)),
+                h("td", null, h("span", { class: `badge s-${s.status}` }, s.status)),
+                h("td", null, s.agent),
+                h("td", null, s.role),
+                h("td", null, s.user),
+                h("td", null, s.host),
+                h("td", null, h("code", null, s.cwd)),
+                admin && h("td", null, LIVE.has(s.status) ? h("button", { type: "button", class: "danger small", onClick: () => setRevoking(s), "aria-label": `Revoke session ${s.id}` }, "Revoke") : null),
+              ),
+            ),
+          }),
+    h(
+      "nav",
+      { class: "pager", "aria-label": "Pages" },
+      h("button", { type: "button", disabled: index === 0, onClick: () => setCursors(cursors.slice(0, -1)) }, "Newer"),
+      h("span", { class: "muted" }, `page ${index + 1}`),
+      h("button", { type: "button", disabled: !page?.next_cursor, onClick: () => page?.next_cursor && setCursors([...cursors, page.next_cursor]) }, "Older"),
+    ),
+    revoking &&
+      h(RevokeDialog, {
+        session: revoking,
+        onClose: (changed) => {
+          setRevoking(null);
+          if (changed) setReload(reload + 1);
+        },
+      }),
+  );
+}
