@@ -19,7 +19,9 @@ import { liveRoutes } from "./routes/live";
 import { policyRoutes } from "./routes/policies";
 import { roleRoutes } from "./routes/roles";
 import { sessionRoutes } from "./routes/sessions";
+import { simulateRoutes } from "./routes/simulate";
 import { tokenRoutes } from "./routes/tokens";
+import { whoamiRoutes } from "./routes/whoami";
 import { serveWeb } from "./static";
 
 export interface GatewayApp {
@@ -61,6 +63,8 @@ export function createGatewayApp(deps: GatewayDeps): GatewayApp {
   app.use("/api/*", async (c, next) => (c.req.path === "/api/v1/decisions" ? next() : limit(c, next)));
 
   app.route("/", healthRoutes(ctx));
+  app.route("/api/v1/auth/whoami", whoamiRoutes(ctx));
+  app.route("/api/v1/policies/simulate", simulateRoutes(ctx));
   app.route("/api/v1/policies", policyRoutes(ctx));
   app.route("/api/v1/roles", roleRoutes(ctx));
   app.route("/api/v1/tokens", tokenRoutes(ctx));

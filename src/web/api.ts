@@ -64,6 +64,7 @@ export async function request<T>(method: string, path: string, body?: unknown, w
 
 export const get = <T>(path: string) => request<T>("GET", path);
 export const post = <T>(path: string, body?: unknown) => request<T>("POST", path, body ?? {});
+export const put = <T>(path: string, body: unknown) => request<T>("PUT", path, body);
 
 /** `?a=1&b=2` from the non-empty entries */
 export function qs(params: Record<string, string | number | null | undefined>): string {
@@ -78,14 +79,9 @@ export const signOutReason = signal<string | null>(null);
 /** Checks the token against the gateway, finds out whether it is an admin or a viewer token, keeps it. */
 export async function signIn(candidate: string): Promise<void> {
   const t = candidate.trim();
-  await request("GET", "/api/v1/status", undefined, t);
-  let r: Role = "viewer";
-  try {
-    await request("GET", "/api/v1/tokens?kind=admin", undefined, t);
-    r = "admin";
-  } catch (error) {
-    if (!(error instanceof ApiError && error.status === 403)) throw error;
-  }
+  const who = await request<{ kind: string; actor: string }>("GET", "/api/v1/auth/whoami", undefined, t);
+  if (who.kind !== "admin" && who.kind !== "viewer") throw new ApiError(403, "forbidden", `This is a ${who.kind} token. Sign in with an admin or viewer token.`);
+  const r: Role = who.kind;
   sessionStorage.setItem(TOKEN_KEY, t);
   sessionStorage.setItem(ROLE_KEY, r);
   signOutReason.value = null;

@@ -4,39 +4,43 @@
  */
 import { render, type VNode } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
-import { effect, signal } from "@preact/signals";
+import { effect } from "@preact/signals";
 import { describeError, role, signIn, signOut, signOutReason, token } from "./api";
 import { liveState, startLive, stopLive } from "./live";
+import { navigate, path } from "./nav";
+import { DecisionDetail, SessionDetail } from "./pages/detail";
 import { Audit } from "./pages/audit";
+import { Clients } from "./pages/clients";
 import { Decisions } from "./pages/decisions";
 import { Overview } from "./pages/overview";
+import { Policies } from "./pages/policies";
+import { Roles } from "./pages/roles";
 import { Sessions } from "./pages/sessions";
-import { h, NotBuilt } from "./ui";
+import { h } from "./ui";
 
 interface Route {
   path: string;
   label: string;
+  /** the navigation entry it belongs to, when it is a detail page */
+  nav?: string;
   view: () => VNode<any>;
 }
+
+const DETAIL_ROUTES = [
+  { pattern: /^\/sessions\/([^/]+)$/, label: "Session", nav: "/sessions", view: (id: string) => h(SessionDetail, { id }) },
+  { pattern: /^\/decisions\/([^/]+)$/, label: "Decision", nav: "/decisions", view: (id: string) => h(DecisionDetail, { id }) },
+];
 
 const ROUTES: Route[] = [
   { path: "/", label: "Overview", view: () => h(Overview, {}) },
   { path: "/sessions", label: "Sessions", view: () => h(Sessions, {}) },
   { path: "/decisions", label: "Decisions", view: () => h(Decisions, {}) },
   { path: "/audit", label: "Audit", view: () => h(Audit, {}) },
-  { path: "/roles", label: "Roles", view: () => h(NotBuilt, { title: "Roles", what: ["Listing, creating and editing roles here comes later. For now roles come from the policies folder: see ", h("code", null, "airlock policy --help"), "."] }) },
-  { path: "/policies", label: "Policies", view: () => h(NotBuilt, { title: "Policies", what: ["Editing policies, the try-it box and simulation come later. For now, check policies with ", h("code", null, "airlock policy lint"), " and try a command with ", h("code", null, "airlock check"), "."] }) },
-  { path: "/clients", label: "Clients", view: () => h(NotBuilt, { title: "Clients", what: ["The list of enrolled workstations and enrollment tokens comes later. A workstation enrolls with ", h("code", null, "airlock client enroll"), "."] }) },
+  { path: "/roles", label: "Roles", view: () => h(Roles, {}) },
+  { path: "/policies", label: "Policies", view: () => h(Policies, {}) },
+  { path: "/clients", label: "Clients", view: () => h(Clients, {}) },
 ];
 
-const path = signal(location.pathname);
-addEventListener("popstate", () => (path.value = location.pathname));
-
-function navigate(to: string): void {
-  if (to === path.value) return;
-  history.pushState(null, "", to);
-  path.value = to;
-}
 
 function SignIn(): VNode<any> {
   const [value, setValue] = useState("");
@@ -73,7 +77,8 @@ function SignIn(): VNode<any> {
 const LIVE_LABEL = { connecting: "connecting…", live: "live", reconnecting: "reconnecting…", off: "offline" } as const;
 
 function Layout(): VNode<any> {
-  const current = ROUTES.find((r) => r.path === path.value) ?? null;
+  const detail = DETAIL_ROUTES.map((d) => ({ d, m: path.value.match(d.pattern) })).find((x) => x.m);
+  const current: Route | null = detail ? { path: path.value, label: detail.d.label, nav: detail.d.nav, view: () => detail.d.view(decodeURIComponent(detail.m![1]!)) } : (ROUTES.find((r) => r.path === path.value) ?? null);
   const [menu, setMenu] = useState(false);
   const main = useRef<HTMLElement>(null);
   useEffect(() => {
@@ -106,7 +111,7 @@ function Layout(): VNode<any> {
               "a",
               {
                 href: r.path,
-                "aria-current": r === current ? "page" : undefined,
+                "aria-current": r.path === current?.path || r.path === current?.nav ? "page" : undefined,
                 onClick: (e: MouseEvent) => {
                   if (e.ctrlKey || e.metaKey || e.shiftKey || e.button !== 0) return;
                   e.preventDefault();
@@ -121,7 +126,7 @@ function Layout(): VNode<any> {
         ),
       ),
     ),
-    h("main", { id: "content", ref: main, tabIndex: -1 }, current ? h(current.view, { key: current.path }) : h("section", null, h("h1", null, "Not found"), h("p", null, "There is no page at this address. ", h("a", { href: "/", onClick: (e: Event) => (e.preventDefault(), navigate("/")) }, "Go to the overview"), "."))),
+    h("main", { id: "content", ref: main, tabIndex: -1 }, current ? h("div", { key: current.path, class: "page" }, current.view()) : h("section", null, h("h1", null, "Not found"), h("p", null, "There is no page at this address. ", h("a", { href: "/", onClick: (e: Event) => (e.preventDefault(), navigate("/")) }, "Go to the overview"), "."))),
   );
 }
 

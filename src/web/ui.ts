@@ -12,15 +12,6 @@ export function Empty(props: { title: string; children?: ComponentChildren }): V
   return h("div", { class: "empty" }, h("p", { class: "empty-title" }, props.title), props.children);
 }
 
-export function NotBuilt(props: { title: string; what: ComponentChildren }): VNode<any> {
-  return h(
-    "section",
-    null,
-    h("h1", null, props.title),
-    h(Empty, { title: "This page is not built yet." }, h("p", null, props.what), h("p", null, "Until it is, use the command line: ", h("code", null, "airlock --help"), ".")),
-  );
-}
-
 export function time(iso: string | null | undefined): string {
   if (!iso) return "—";
   const d = new Date(iso);

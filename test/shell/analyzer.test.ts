@@ -491,11 +491,17 @@ describe("reporting", () => {
   test("does not grow wasm memory over many analyses (trees are deleted)", () => {
     const s = "cd infra && bash -c 'terraform apply' | tee log; cat <<EOF | sh\nkubectl get pods\nEOF";
     for (let i = 0; i < 5000; i++) analyzer.analyze(s);
-    Bun.gc(true);
-    const before = process.memoryUsage().rss;
-    for (let i = 0; i < 30000; i++) analyzer.analyze(s);
-    Bun.gc(true);
-    const grownMb = (process.memoryUsage().rss - before) / 1e6;
-    expect(grownMb).toBeLessThan(16);
+    // RSS also moves with whatever else this process did; a leak (trees not deleted) grows wasm
+    // memory in EVERY window of 30,000 analyses, so one flat window among three proves there is none
+    const windows: number[] = [];
+    for (let w = 0; w < 3; w++) {
+      Bun.gc(true);
+      const before = process.memoryUsage().rss;
+      for (let i = 0; i < 30000; i++) analyzer.analyze(s);
+      Bun.gc(true);
+      windows.push((process.memoryUsage().rss - before) / 1e6);
+      if (windows.at(-1)! < 8) break;
+    }
+    expect(Math.min(...windows)).toBeLessThan(8);
   });
 });

@@ -14,23 +14,7 @@ export function policyRoutes(ctx: RouteContext): Hono<GatewayEnv> {
   const readers = guard(ctx, ...READERS);
   const admin = guard(ctx, "admin");
 
-  const validated = async (body: unknown, id?: string): Promise<JsonObject> => {
-    if (id !== undefined && body !== null && typeof body === "object" && !Array.isArray(body)) {
-      const given = (body as JsonObject).id;
-      if (given === undefined) (body as JsonObject).id = id;
-      else if (given !== id) throw new AirlockError("invalid_input", `body.id ${JSON.stringify(given)} does not match the URL's ${JSON.stringify(id)}`, [{ path: "body.id", message: "must match the URL" }]);
-    }
-    const { policy, problems } = validatePolicyDocument(body, ctx.profiles, ctx.analyzer);
-    const errors = problems.filter((p) => p.severity === "error");
-    if (!policy || errors.length > 0) {
-      throw new AirlockError(
-        "invalid_policy",
-        `invalid policy: ${errors.map((p) => formatProblem(p).replace(/^body: /, "")).join("; ")}`,
-        errors.map((p) => ({ path: p.path ? `body.${p.path}` : "body", message: p.message })),
-      );
-    }
-    return policy as unknown as JsonObject;
-  };
+  const validated = async (body: unknown, id?: string): Promise<JsonObject> => validatePolicyBody(ctx, body, id);
 
   app.get("/", readers, async (c) => c.json({ items: await ctx.store.listPolicies() }));
 
@@ -65,4 +49,26 @@ export function policyRoutes(ctx: RouteContext): Hono<GatewayEnv> {
   });
 
   return app;
+}
+
+/**
+ * A policy document validated exactly like `airlock policy lint`: an `invalid_policy` error whose
+ * details name each field (`<where>.rules[0].command`) otherwise.
+ */
+export function validatePolicyBody(ctx: Pick<RouteContext, "profiles" | "analyzer">, body: unknown, id?: string, where = "body"): JsonObject {
+  if (id !== undefined && body !== null && typeof body === "object" && !Array.isArray(body)) {
+    const given = (body as JsonObject).id;
+    if (given === undefined) (body as JsonObject).id = id;
+    else if (given !== id) throw new AirlockError("invalid_input", `${where}.id ${JSON.stringify(given)} does not match the URL's ${JSON.stringify(id)}`, [{ path: `${where}.id`, message: "must match the URL" }]);
+  }
+  const { policy, problems } = validatePolicyDocument(body, ctx.profiles, ctx.analyzer);
+  const errors = problems.filter((p) => p.severity === "error");
+  if (!policy || errors.length > 0) {
+    throw new AirlockError(
+      "invalid_policy",
+      `invalid policy: ${errors.map((p) => formatProblem(p).replace(/^body: /, "")).join("; ")}`,
+      errors.map((p) => ({ path: p.path ? `${where}.${p.path}` : where, message: p.message })),
+    );
+  }
+  return policy as unknown as JsonObject;
 }

@@ -4,6 +4,7 @@ import type { VNode } from "preact";
 import type { DecisionRecord, Page } from "../../protocol/records";
 import { describeError, get, qs } from "../api";
 import { decisionTick } from "../live";
+import { Link } from "../nav";
 import { Empty, ErrorNote, h, Table, time, Verdict } from "../ui";
 
 const PAGE = 50;
@@ -62,7 +63,7 @@ export function Decisions(): VNode<any> {
             caption: "Decisions, newest first",
             head: ["When", "Command", "Verdict", "Policy / rule", "Agent", "Role", "Reason"],
             rows: page.items.map((d) =>
-              h("tr", { key: d.id, "data-decision": d.id }, h("td", null, time(d.decided_at)), h("td", null, h("code", null, d.command)), h("td", null, h(Verdict, { verdict: d.verdict })), h("td", null, [d.policy, d.rule].filter(Boolean).join(" / ") || "—"), h("td", null, d.agent ?? "—"), h("td", null, d.role ?? "—"), h("td", null, d.reason || "—")),
+              h("tr", { key: d.id, "data-decision": d.id }, h("td", null, h(Link, { href: `/decisions/${encodeURIComponent(d.id)}`, "aria-label": `Decision ${d.id}: ${d.command}` }, time(d.decided_at))), h("td", null, h("code", null, d.command)), h("td", null, h(Verdict, { verdict: d.verdict })), h("td", null, [d.policy, d.rule].filter(Boolean).join(" / ") || "—"), h("td", null, d.agent ?? "—"), h("td", null, d.role ?? "—"), h("td", null, d.reason || "—")),
             ),
           }),
     h(

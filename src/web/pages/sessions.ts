@@ -5,6 +5,7 @@ import type { Page, SessionRecord } from "../../protocol/records";
 import { SESSION_STATUSES } from "../../protocol/records";
 import { describeError, get, post, qs, role } from "../api";
 import { sessionTick } from "../live";
+import { Link } from "../nav";
 import { Empty, ErrorNote, h, Table, time } from "../ui";
 
 const PAGE = 50;
@@ -95,7 +96,7 @@ export function Sessions(): VNode<any> {
               h(
                 "tr",
                 { key: s.id, "data-session": s.id },
-                h("td", null, time(s.started_at ?? s.created_at)),
+                h("td", null, h(Link, { href: `/sessions/${encodeURIComponent(s.id)}`, "aria-label": `Session ${s.id}, started ${time(s.started_at ?? s.created_at)}` }, time(s.started_at ?? s.created_at))),
                 h("td", null, h("span", { class: `badge s-${s.status}` }, s.status)),
                 h("td", null, s.agent),
                 h("td", null, s.role),
