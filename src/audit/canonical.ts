@@ -25,3 +25,15 @@ export function canonicalJson(value: unknown): string {
       throw new TypeError(`canonical JSON has no representation for ${typeof value}`);
   }
 }
+
+/** the characters JSON.stringify escapes in a string: `"`, `\`, controls, and (possibly lone) surrogates */
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
+
+/**
+ * `canonicalJson(s)` for a string, i.e. `JSON.stringify(s)`, without the call when nothing needs
+ * escaping (a surrogate, paired or lone, takes JSON.stringify's path, so a lone one is escaped
+ * exactly as it would be).
+ */
+export function canonicalString(s: string): string {
+  return NEEDS_ESCAPE.test(s) ? JSON.stringify(s) : `"${s}"`;
+}

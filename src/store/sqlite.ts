@@ -12,12 +12,18 @@
  *   time range is a seq range: filtered audit pages walk an index in seq order and stop after a page.
  * - Methods are synchronous underneath (bun:sqlite) and return promises to keep the interface the
  *   PostgreSQL backend shares.
+ * - Decision ingest is the hot path: one statement finds a batch's duplicates, each event is sealed
+ *   with its canonical JSON written directly (`decisionEventDetails`, `hashEventFast`: the same
+ *   bytes, so the same hashes), rows go in 50 per statement, and `ingestDecisionBatches` lets the
+ *   gateway commit many requests' batches in one transaction (group commit).
+ * - A store that writes in earnest checkpoints its WAL from a worker thread (`Checkpointer`), so no
+ *   commit pays for copying pages into the database file.
  */
 import { Database, type SQLQueryBindings, type Statement } from "bun:sqlite";
 import { randomUUID } from "node:crypto";
 import { chmodSync, closeSync, existsSync, openSync, statSync } from "node:fs";
-import { sealEvent, type AuditEvent } from "../audit/chain";
-import { canonicalJson } from "../audit/canonical";
+import { GENESIS_HASH, hashEventFast, sealEvent, type AuditEvent, type Sha256Hex } from "../audit/chain";
+import { canonicalJson, canonicalString } from "../audit/canonical";
 import { auditCode, type AuditEventType } from "../audit/events";
 import { AirlockError, type ErrorDetail } from "../protocol/errors";
 import {
@@ -54,6 +60,18 @@ import type {
 } from "./types";
 
 const BUSY_TIMEOUT_MS = 5_000;
+/** SQLite's own default: the connection checkpoints after a commit that leaves this many WAL frames */
+const AUTOCHECKPOINT_PAGES = 1_000;
+/** with the background checkpointer running, the connection's own checkpoint is only a backstop */
+const BACKSTOP_CHECKPOINT_PAGES = 10_000;
+/** the checkpointer starts once the WAL file has held this many pages (a store that writes in earnest) */
+const CHECKPOINTER_START_BYTES = AUTOCHECKPOINT_PAGES * 4096;
+/** rows written (a transaction counts its decisions, or 1) between two looks at the WAL's size, until the checkpointer runs */
+const WAL_LOOK_EVERY = 128;
+/** at most one background checkpoint request per this interval */
+const CHECKPOINT_EVERY_MS = 25;
+/** role bundle ETags remembered */
+const ETAG_MEMO = 256;
 const WAL_RETRY_MS = 10_000;
 const MAX_PAGE = 1_000;
 const ITERATE_BATCH = 1_000;
@@ -82,7 +100,7 @@ export function openSqliteStore(path: string, options: StoreOptions = {}): Store
     db.run("PRAGMA cache_size = -32768"); // 32 MiB: keeps the hot index pages of a large audit table
     db.run("PRAGMA journal_size_limit = 67108864"); // a big batch may grow the WAL: shrink it back to 64 MiB
     migrate(db, path, now);
-    return new SqliteStore(db, now);
+    return new SqliteStore(db, now, memory ? null : path);
   } catch (error) {
     db.close();
     throw error;
@@ -356,11 +374,171 @@ function rowsOf(rows: number, columns: number): string {
   return Array(rows).fill(row).join(", ");
 }
 
-/** Runs `rows` through a CHUNK-row statement, the remainder through the one-row statement. */
-function insertRows(single: Stmt, chunk: Stmt, rows: SQLQueryBindings[][]): void {
-  let i = 0;
-  for (; i + CHUNK <= rows.length; i += CHUNK) chunk.run(...rows.slice(i, i + CHUNK).flat());
-  for (; i < rows.length; i++) single.run(...rows[i]!);
+/** One SHA-256 hasher reused for every hash (a digest resets it): for one transaction at a time. */
+function reusableSha256Hex(): Sha256Hex {
+  const hasher = new Bun.CryptoHasher("sha256");
+  return (data) => hasher.update(data).digest("hex") as string;
+}
+
+/**
+ * A decision event's details `{ verdict, command, policy, rule, session_id }` (every value a string,
+ * policy, rule and session_id possibly null or undefined, which the event records as null), as
+ * text twice: `stored`, the `details` column, exactly `JSON.stringify(details)` (insertion order);
+ * `canonical`, exactly `canonicalJson(details)` (code-unit key order), the hashed form. Each value
+ * is escaped once for both. test/audit/fast-hash.test.ts holds both equal on hostile strings.
+ */
+export function decisionEventDetails(d: Pick<DecisionInput, "verdict" | "command" | "policy" | "rule" | "session_id">): { stored: string; canonical: string } {
+  const verdict = canonicalString(d.verdict);
+  const command = canonicalString(d.command);
+  const policy = d.policy == null ? "null" : canonicalString(d.policy);
+  const rule = d.rule == null ? "null" : canonicalString(d.rule);
+  const session = d.session_id == null ? "null" : canonicalString(d.session_id);
+  return {
+    stored: `{"verdict":${verdict},"command":${command},"policy":${policy},"rule":${rule},"session_id":${session}}`,
+    canonical: `{"command":${command},"policy":${policy},"rule":${rule},"session_id":${session},"verdict":${verdict}}`,
+  };
+}
+
+/** The hashed event's details are passed to `hashEventFast` already rendered. */
+const DETAILS_RENDERED: Record<string, unknown> = {};
+
+interface ValidDecision {
+  d: DecisionInput;
+  decidedAt: string;
+  normalized: string;
+}
+
+/** A batch for `ingestDecisionBatches`: the arguments of one `ingestDecisions` call. */
+export interface DecisionBatch {
+  clientId: string | null;
+  decisions: DecisionInput[];
+  actor: string;
+}
+
+/** What that `ingestDecisions` call would have returned, or thrown. */
+export type DecisionBatchResult = { ok: true; value: { accepted: number; duplicates: number } } | { ok: false; error: unknown };
+
+/** Checks a batch before any transaction: a bad batch changes nothing. */
+function validDecisions(decisions: DecisionInput[]): ValidDecision[] {
+  if (!Array.isArray(decisions)) throw invalid("decisions", "decisions must be an array");
+  return decisions.map((d, i): ValidDecision => {
+    const at = (field: string) => `[${i}].${field}`;
+    if (typeof d?.id !== "string" || d.id.length === 0) throw invalid(at("id"), "a decision needs a non-empty id");
+    if (!VERDICTS.includes(d.verdict)) throw invalid(at("verdict"), `verdict must be one of ${VERDICTS.join(", ")}`);
+    if (typeof d.command !== "string") throw invalid(at("command"), "command must be a string");
+    if (!Array.isArray(d.normalized)) throw invalid(at("normalized"), "normalized must be an array of strings");
+    return { d, decidedAt: isoTime(d.decided_at, at("decided_at")), normalized: JSON.stringify(d.normalized) };
+  });
+}
+
+function clientNotFound(clientId: string): AirlockError {
+  return new AirlockError("not_found", `client ${clientId} not found`);
+}
+
+function nullableString(value: unknown): boolean {
+  return value === null || value === undefined || typeof value === "string";
+}
+
+/** Every field a string (or null): what the gateway's schema lets through. */
+function isPlainDecision(d: DecisionInput): boolean {
+  return (
+    nullableString(d.session_id) &&
+    nullableString(d.role) &&
+    nullableString(d.agent) &&
+    nullableString(d.tool) &&
+    nullableString(d.policy) &&
+    nullableString(d.rule) &&
+    nullableString(d.pattern) &&
+    nullableString(d.reason) &&
+    nullableString(d.source) &&
+    nullableString(d.cwd)
+  );
+}
+
+/**
+ * A batch's decision rows: ?1 client_id and ?2 received_at are the batch's, then per row id,
+ * session_id, role, agent, tool, command, normalized, verdict, policy, rule, pattern, reason,
+ * source, cwd, decided_at, audit_seq. OR FAIL: a multi-row statement then needs no statement
+ * journal (a temp file written page by page); any failure rolls the whole transaction back anyway.
+ */
+function decisionBatchSql(rows: number): string {
+  // 18 columns: ?1, ?2 shared; 16 numbered per row (a bare `?` would take number 1 again after ?1)
+  return batchSql(`INSERT OR FAIL INTO decisions (${DECISION_INSERT_COLS}) VALUES`, rows, [0, "?1", 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, "?2", 15]);
+}
+
+/** A batch's audit rows: ?1 actor and ?2 created_at are the batch's, then per row seq, id, type, code, target, details, prev_hash, hash. */
+function auditBatchSql(rows: number): string {
+  return batchSql(`INSERT OR FAIL INTO audit_events (${AUDIT_COLS}) VALUES`, rows, [0, 1, 2, 3, "?1", 4, 5, "?2", 6, 7]);
+}
+
+/** `rows` value tuples; a number is that row's parameter (numbered after the two shared ones), a string is used as is. */
+function batchSql(head: string, rows: number, columns: (number | string)[]): string {
+  const perRow = columns.filter((c) => typeof c === "number").length;
+  const tuples: string[] = [];
+  for (let r = 0; r < rows; r++) tuples.push(`(${columns.map((c) => (typeof c === "number" ? `?${3 + r * perRow + c}` : c)).join(", ")})`);
+  return `${head} ${tuples.join(", ")}`;
+}
+
+/**
+ * Collects rows into one flat parameter array and runs them CHUNK at a time (bun's per-call and
+ * per-parameter costs dominate single-row inserts; the array is passed as is, not spread). The two
+ * shared parameters (?1, ?2) hold for every row; rows with other shared values flush the ones
+ * before them first, so rows are written in the order they were added.
+ */
+class BatchInsert {
+  count = 0;
+  private shared: [SQLQueryBindings, SQLQueryBindings];
+  private params: SQLQueryBindings[];
+  private pending = 0;
+
+  constructor(
+    private readonly statement: (rows: number) => Stmt,
+    shared1: SQLQueryBindings,
+    shared2: SQLQueryBindings,
+  ) {
+    this.shared = [shared1, shared2];
+    this.params = [shared1, shared2];
+  }
+
+  add(shared1: SQLQueryBindings, row: readonly SQLQueryBindings[]): void {
+    if (shared1 !== this.shared[0]) {
+      this.flush();
+      this.shared = [shared1, this.shared[1]];
+      this.params[0] = shared1;
+    }
+    for (let i = 0; i < row.length; i++) this.params.push(row[i]!);
+    this.count++;
+    if (++this.pending === CHUNK) this.flush();
+  }
+
+  flush(): void {
+    if (this.pending === 0) return;
+    (this.statement(this.pending) as unknown as { run(params: SQLQueryBindings[]): unknown }).run(this.params);
+    this.params = [this.shared[0], this.shared[1]];
+    this.pending = 0;
+  }
+}
+
+/**
+ * The decision rows and events of one transaction (one batch, or a group of batches): written
+ * together at the end, so a group of single-decision batches is two multi-row inserts. `seen`
+ * holds the ids stored by this transaction so far, so a later batch finds them as duplicates.
+ */
+class DecisionWriter {
+  readonly decisions: BatchInsert;
+  readonly events: BatchInsert;
+  readonly seen = new Set<string>();
+  readonly clients = new Set<string>();
+
+  constructor(decisions: (rows: number) => Stmt, events: (rows: number) => Stmt, now: string, createdAt: string) {
+    this.decisions = new BatchInsert(decisions, null, now);
+    this.events = new BatchInsert(events, null, createdAt);
+  }
+
+  flush(): void {
+    this.decisions.flush();
+    this.events.flush();
+  }
 }
 
 /** Every fixed statement, prepared once per connection. */
@@ -381,7 +559,6 @@ function prepareStatements(db: Database) {
       "UPDATE store_head SET seq = ?, hash = ?, created_at = ?, decisions_allow = decisions_allow + ?, decisions_require_approval = decisions_require_approval + ?, decisions_block = decisions_block + ? WHERE one = 1",
     ),
     auditInsert: p(`INSERT INTO audit_events (${AUDIT_COLS}) VALUES ${rowsOf(1, 10)}`),
-    auditInsertChunk: p(`INSERT INTO audit_events (${AUDIT_COLS}) VALUES ${rowsOf(CHUNK, 10)}`),
     auditAtOrAfterSeq: p<{ seq: number; created_at: string }>("SELECT seq, created_at FROM audit_events WHERE seq >= ? ORDER BY seq LIMIT 1"),
     auditAfter: p<AuditRow>(`SELECT ${AUDIT_COLS} FROM audit_events WHERE seq > ? ORDER BY seq LIMIT ?`),
     auditFirstType: p<{ type: string }>("SELECT type FROM audit_events WHERE type >= ? AND type < ? ORDER BY type LIMIT 1"),
@@ -439,10 +616,9 @@ function prepareStatements(db: Database) {
     ),
     sessionCounts: p<{ status: SessionStatus; n: number }>("SELECT status, count(*) AS n FROM sessions GROUP BY status"),
 
-    decisionInsert: p(`INSERT INTO decisions (${DECISION_INSERT_COLS}) VALUES ${rowsOf(1, 18)}`),
-    decisionInsertChunk: p(`INSERT INTO decisions (${DECISION_INSERT_COLS}) VALUES ${rowsOf(CHUNK, 18)}`),
     decisionExists: p<{ id: string }>("SELECT id FROM decisions WHERE id = ?"),
-    decisionExistsChunk: p<{ id: string }>(`SELECT id FROM decisions WHERE id IN (${Array(CHUNK).fill("?").join(", ")})`),
+    // ?1: a JSON array of ids
+    decisionExisting: p<{ id: string }>("SELECT d.id FROM json_each(?1) AS j CROSS JOIN decisions AS d ON d.id = j.value"),
     decisionGet: p<DecisionRow>(`SELECT ${DECISION_COLS} FROM decisions WHERE id = ?`),
     decisionAuditSeq: p<{ audit_seq: number }>("SELECT audit_seq FROM decisions WHERE id = ?"),
   };
@@ -454,7 +630,10 @@ function prepareStatements(db: Database) {
  */
 class AuditAppender {
   private head: Head | null;
-  private readonly createdAt: string;
+  private readonly firstSeq: number;
+  /** every event of this transaction is stamped with it */
+  readonly createdAt: string;
+  private readonly sha256 = reusableSha256Hex();
   private dirty = false;
   private readonly added: Record<VerdictKind, number> = { allow: 0, require_approval: 0, block: 0 };
 
@@ -464,6 +643,7 @@ class AuditAppender {
   ) {
     const row = s.head.get();
     this.head = row && row.seq > 0 ? { seq: row.seq, hash: row.hash, created_at: row.created_at } : null;
+    this.firstSeq = this.head?.seq ?? 0;
     // never older than the newest event: time ranges map onto seq ranges
     this.createdAt = this.head && this.head.created_at > now ? this.head.created_at : now;
   }
@@ -476,13 +656,39 @@ class AuditAppender {
     return [e.seq, e.id, e.type, e.code, e.actor, e.target, JSON.stringify(details), e.created_at, e.prev_hash, e.hash];
   }
 
-  /** Writes sealed events, in seal order. */
-  write(rows: SQLQueryBindings[][]): void {
-    insertRows(this.s.auditInsert, this.s.auditInsertChunk, rows);
+  /** `seal`, returning the row shape of `sealDecision`. */
+  sealRow(type: AuditEventType, actor: string, target: string, details: Record<string, unknown>): SQLQueryBindings[] {
+    const [seq, id, t, code, , tgt, json, , prev, hash] = this.seal(type, actor, target, details);
+    return [seq!, id!, t!, code!, tgt!, json!, prev!, hash!];
+  }
+
+  /**
+   * `seal` for a decision event whose fields are strings or null (`isPlainDecision`): the details
+   * are rendered once in each of their two forms (stored: insertion order, as JSON.stringify writes
+   * them; hashed: canonical key order) and the hash goes through `hashEventFast`. Returns
+   * [seq, id, type, code, target, details, prev_hash, hash] (actor and created_at are the batch's).
+   */
+  sealDecision(actor: string, d: DecisionInput): (string | number)[] {
+    const type = DECISION_EVENT[d.verdict];
+    const { stored, canonical } = decisionEventDetails(d);
+    const seq = (this.head?.seq ?? 0) + 1;
+    const prev = this.head?.hash ?? GENESIS_HASH;
+    const id = randomUUID();
+    const target = `decision:${d.id}`;
+    const body = { seq, id, type, code: auditCode(type), actor, target, details: DETAILS_RENDERED, created_at: this.createdAt, prev_hash: prev };
+    const hash = hashEventFast(body, this.sha256, canonical);
+    this.head = { seq, hash, created_at: this.createdAt };
+    this.dirty = true;
+    return [seq, id, type, body.code, target, stored, prev, hash];
   }
 
   append(type: AuditEventType, actor: string, target: string, details: Record<string, unknown>): void {
     this.s.auditInsert.run(...this.seal(type, actor, target, details));
+  }
+
+  /** events sealed in this transaction */
+  get appended(): number {
+    return this.head === null ? 0 : this.head.seq - this.firstSeq;
   }
 
   countDecision(verdict: VerdictKind): void {
@@ -495,17 +701,172 @@ class AuditAppender {
   }
 }
 
+/**
+ * The WAL checkpointer (issue: tail latency at ingest). SQLite's auto-checkpoint runs inside the
+ * COMMIT that crosses 1,000 WAL pages: that commit copies the pages into the database file and
+ * fsyncs twice, stalling the request behind it by several milliseconds. A busy store instead runs
+ * PASSIVE checkpoints from a worker thread on its own connection: they never block the writer or the
+ * readers, and SQLite keeps them crash-safe (a kill -9 mid-checkpoint replays from the WAL on open).
+ * The connection's own auto-checkpoint stays as a backstop at 10,000 pages: it bounds the WAL if the
+ * worker falls behind, and (being the writer's own) lets the WAL restart from its beginning.
+ *
+ * Durability does not change: with synchronous=NORMAL a commit is durable against a process crash
+ * once it is in the WAL, whoever checkpoints it later.
+ */
+const CHECKPOINTER_SOURCE = `
+import { Database } from "bun:sqlite";
+self.onmessage = (event) => {
+  const { path, shared, everyMs } = event.data;
+  const state = new Int32Array(shared); // [0] commits so far, [1] stop, [2] checkpoints done, [3] idle
+  let db = null;
+  try {
+    db = new Database(path, { readwrite: true, create: false });
+    db.run("PRAGMA busy_timeout = 0");
+    const checkpoint = db.prepare("PRAGMA wal_checkpoint(PASSIVE)");
+    let seen = 0;
+    // a blocking loop (this thread has nothing else to do): wake on a commit, checkpoint, rest
+    while (Atomics.load(state, 1) === 0) {
+      const commits = Atomics.load(state, 0);
+      if (commits === seen) {
+        Atomics.store(state, 3, 1); // waiting for a commit: the next one wakes us
+        if (Atomics.load(state, 0) === commits) Atomics.wait(state, 0, commits, 1000);
+        Atomics.store(state, 3, 0);
+        continue;
+      }
+      seen = commits;
+      checkpoint.get();
+      Atomics.add(state, 2, 1);
+      Atomics.wait(state, 1, 0, everyMs); // at most one checkpoint per everyMs; a stop ends the rest
+    }
+    checkpoint.finalize();
+    db.close();
+    postMessage({ type: "closed" });
+  } catch (error) {
+    try { if (db) db.close(); } catch {}
+    postMessage({ type: "failed", message: String((error && error.message) || error) });
+  }
+};
+`;
+
+let checkpointerUrl: string | null = null;
+
+/**
+ * The main thread only bumps a shared counter after each commit (no message, no timer): the worker
+ * checkpoints even while the main thread is busy for a long stretch without yielding.
+ */
+class Checkpointer {
+  private readonly worker: Worker;
+  private readonly state = new Int32Array(new SharedArrayBuffer(16));
+  private closing: Promise<void> | null = null;
+  private onClosed: (() => void) | null = null;
+  private failed = false;
+
+  constructor(
+    path: string,
+    private readonly onFailure: () => void,
+  ) {
+    checkpointerUrl ??= URL.createObjectURL(new Blob([CHECKPOINTER_SOURCE], { type: "application/javascript" }));
+    this.worker = new Worker(checkpointerUrl);
+    (this.worker as unknown as { unref(): void }).unref(); // an open store must not keep the process alive by itself
+    this.worker.onmessage = (event: MessageEvent) => {
+      const type = (event.data as { type: string }).type;
+      if (type === "closed") this.onClosed?.();
+      else this.fail();
+    };
+    this.worker.onerror = () => this.fail();
+    this.worker.postMessage({ path, shared: this.state.buffer, everyMs: CHECKPOINT_EVERY_MS });
+  }
+
+  /** checkpoints completed so far */
+  get completed(): number {
+    return Atomics.load(this.state, 2);
+  }
+
+  /** After a commit: count it, and wake the worker if it sleeps (it checkpoints at most once per CHECKPOINT_EVERY_MS). */
+  committed(): void {
+    Atomics.add(this.state, 0, 1);
+    if (Atomics.load(this.state, 3) === 1) Atomics.notify(this.state, 0);
+  }
+
+  private fail(): void {
+    if (this.failed) return;
+    this.failed = true;
+    this.worker.terminate();
+    if (this.onClosed) this.onClosed();
+    else this.onFailure();
+  }
+
+  /** Stops the worker and closes its connection (before the store's own, so that one is the last). */
+  close(): Promise<void> {
+    this.closing ??= new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(deadline);
+        this.worker.terminate();
+        resolve();
+      };
+      const deadline = setTimeout(done, 5_000);
+      this.onClosed = done;
+      if (this.failed) return done();
+      Atomics.store(this.state, 1, 1);
+      Atomics.notify(this.state, 0);
+      Atomics.notify(this.state, 1);
+    });
+    return this.closing;
+  }
+}
+
 class SqliteStore implements Store {
   readonly backend = "sqlite" as const;
   private closed = false;
   private readonly dynamic = new Map<string, Stmt>();
+  private readonly batchInserts = new Map<string, Stmt>();
+  /** role bundle ETags by the text of the rows they hash (see getRoleBundle) */
+  private readonly etags = new Map<string, string>();
   private readonly s: ReturnType<typeof prepareStatements>;
+  /** the background checkpointer, once this store writes in earnest (file stores only) */
+  private checkpointer: Checkpointer | null = null;
+  private writesUntilWalLook = WAL_LOOK_EVERY;
 
   constructor(
     private readonly db: Database,
     private readonly clock: () => Date,
+    private readonly path: string | null,
   ) {
     this.s = prepareStatements(db);
+  }
+
+  /** After each committed write: feed the checkpointer, or see whether it is time to start it. */
+  private afterCommit(rows: number): void {
+    if (this.checkpointer) {
+      this.checkpointer.committed();
+      return;
+    }
+    this.writesUntilWalLook -= Math.max(1, rows);
+    if (this.path === null || this.writesUntilWalLook > 0) return;
+    this.writesUntilWalLook = WAL_LOOK_EVERY;
+    let size = 0;
+    try {
+      size = statSync(`${this.path}-wal`).size;
+    } catch {
+      return;
+    }
+    if (size >= CHECKPOINTER_START_BYTES) this.startCheckpointer();
+  }
+
+  private startCheckpointer(): void {
+    if (this.checkpointer || this.path === null || this.closed) return;
+    try {
+      this.checkpointer = new Checkpointer(this.path, () => {
+        // no worker: the connection checkpoints by itself again, as SQLite does by default
+        this.checkpointer = null;
+        this.writesUntilWalLook = Number.POSITIVE_INFINITY;
+        if (!this.closed) this.db.run(`PRAGMA wal_autocheckpoint = ${AUTOCHECKPOINT_PAGES}`);
+      });
+      this.db.run(`PRAGMA wal_autocheckpoint = ${BACKSTOP_CHECKPOINT_PAGES}`);
+    } catch {
+      this.checkpointer = null;
+      this.writesUntilWalLook = Number.POSITIVE_INFINITY;
+    }
   }
 
   // ------------------------------------------------------------ plumbing
@@ -532,6 +893,7 @@ class SqliteStore implements Store {
       const result = fn(audit, now);
       audit.finish();
       this.s.commit.run();
+      this.afterCommit(audit.appended);
       return result;
     } catch (error) {
       if (this.db.inTransaction) this.s.rollback.run();
@@ -564,6 +926,9 @@ class SqliteStore implements Store {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    // the worker's connection goes first: the last connection to close checkpoints and removes the WAL
+    await this.checkpointer?.close();
+    this.checkpointer = null;
     try {
       this.db.run("PRAGMA optimize");
     } catch {
@@ -572,6 +937,8 @@ class SqliteStore implements Store {
     for (const s of Object.values(this.s)) s.finalize();
     for (const s of this.dynamic.values()) s.finalize();
     this.dynamic.clear();
+    for (const s of this.batchInserts.values()) s.finalize();
+    this.batchInserts.clear();
     this.db.close();
   }
 
@@ -791,11 +1158,20 @@ class SqliteStore implements Store {
       try {
         const row = this.s.roleGet.get(id);
         if (!row) return null;
+        const rows = [row, ...this.s.rpPolicies.all(id)];
         const role = docRecord(row);
-        const policies = this.s.rpPolicies.all(id).map(docRecord);
+        const policies = rows.slice(1).map(docRecord);
         // content-addressed: any change to the role or an attached policy (versions, times,
-        // documents) changes it; nothing else does, and a recreated role never reuses an old one
-        const etag = sha256Hex(canonicalJson({ role, policies }));
+        // documents) changes it; nothing else does, and a recreated role never reuses an old one.
+        // The records are a pure function of the rows' text, so the hash is remembered by that text
+        // (a check asks for the bundle on every call; its canonical JSON and hash cost ~0.5 ms)
+        const key = JSON.stringify(rows.map((r) => [r.id, r.version, r.created_at, r.updated_at, r.document]));
+        let etag = this.etags.get(key);
+        if (etag === undefined) {
+          etag = sha256Hex(canonicalJson({ role, policies }));
+          if (this.etags.size >= ETAG_MEMO) this.etags.clear();
+          this.etags.set(key, etag);
+        }
         return { role, policies, etag };
       } finally {
         this.s.commit.run();
@@ -955,65 +1331,140 @@ class SqliteStore implements Store {
   // ------------------------------------------------------------ decisions
 
   async ingestDecisions(clientId: string | null, decisions: DecisionInput[], actor: string): Promise<{ accepted: number; duplicates: number }> {
-    if (!Array.isArray(decisions)) throw invalid("decisions", "decisions must be an array");
     // validate everything before the transaction: a bad batch changes nothing
-    const rows = decisions.map((d, i) => {
-      const at = (field: string) => `[${i}].${field}`;
-      if (typeof d?.id !== "string" || d.id.length === 0) throw invalid(at("id"), "a decision needs a non-empty id");
-      if (!VERDICTS.includes(d.verdict)) throw invalid(at("verdict"), `verdict must be one of ${VERDICTS.join(", ")}`);
-      if (typeof d.command !== "string") throw invalid(at("command"), "command must be a string");
-      if (!Array.isArray(d.normalized)) throw invalid(at("normalized"), "normalized must be an array of strings");
-      return { d, decidedAt: isoTime(d.decided_at, at("decided_at")), normalized: JSON.stringify(d.normalized) };
-    });
+    const rows = validDecisions(decisions);
     if (rows.length === 0) return { accepted: 0, duplicates: 0 };
     return this.tx((audit, now) => {
-      if (clientId !== null && !this.s.clientGet.get(clientId)) throw new AirlockError("not_found", `client ${clientId} not found`);
-      // which ids are already stored (under the write lock: nobody adds one meanwhile)
-      const seen = new Set<string>();
-      let i = 0;
-      for (; i + CHUNK <= rows.length; i += CHUNK) {
-        for (const r of this.s.decisionExistsChunk.all(...rows.slice(i, i + CHUNK).map((x) => x.d.id))) seen.add(r.id);
-      }
-      for (; i < rows.length; i++) if (this.s.decisionExists.get(rows[i]!.d.id)) seen.add(rows[i]!.d.id);
-      const decisionRows: SQLQueryBindings[][] = [];
-      const eventRows: SQLQueryBindings[][] = [];
-      for (const { d, decidedAt, normalized } of rows) {
-        if (seen.has(d.id)) continue;
-        seen.add(d.id); // a repeat later in the same batch is a duplicate too
-        audit.countDecision(d.verdict);
-        const event = audit.seal(DECISION_EVENT[d.verdict], actor, `decision:${d.id}`, {
-          verdict: d.verdict,
-          command: d.command,
-          policy: d.policy ?? null,
-          rule: d.rule ?? null,
-          session_id: d.session_id ?? null,
-        });
-        eventRows.push(event);
-        decisionRows.push([
-          d.id,
-          clientId,
-          d.session_id ?? null,
-          d.role ?? null,
-          d.agent ?? null,
-          d.tool ?? null,
-          d.command,
-          normalized,
-          d.verdict,
-          d.policy ?? null,
-          d.rule ?? null,
-          d.pattern ?? null,
-          d.reason ?? "",
-          d.source ?? "",
-          d.cwd ?? null,
-          decidedAt,
-          now,
-          event[0]!, // its event's seq
-        ]);
-      }
-      insertRows(this.s.decisionInsert, this.s.decisionInsertChunk, decisionRows);
-      audit.write(eventRows);
-      return { accepted: decisionRows.length, duplicates: rows.length - decisionRows.length };
+      const writer = this.decisionWriter(audit, now);
+      const result = this.insertDecisions(writer, audit, clientId, rows, actor);
+      writer.flush();
+      return result;
     });
+  }
+
+  /**
+   * Group commit (not part of the Store interface; the gateway uses it when the backend has it):
+   * several ingest batches in ONE transaction, each with its own result, as if each had been
+   * `ingestDecisions` in turn. A batch that fails validation or names an unknown client gets its
+   * error and writes nothing (both are found before any of its rows is written); an error after
+   * writes began (a database error) rolls the group back and every batch is retried on its own, so
+   * each still gets exactly the result and error isolation `ingestDecisions` would give it
+   * (a closed or busy store is the same answer for all, without retries).
+   */
+  async ingestDecisionBatches(batches: readonly DecisionBatch[]): Promise<DecisionBatchResult[]> {
+    const valid = batches.map((b): ValidDecision[] | { error: unknown } => {
+      try {
+        return validDecisions(b.decisions);
+      } catch (error) {
+        return { error };
+      }
+    });
+    let results: DecisionBatchResult[];
+    try {
+      results = this.tx((audit, now) => {
+        const writer = this.decisionWriter(audit, now);
+        const out = batches.map((b, i): DecisionBatchResult => {
+          const rows = valid[i]!;
+          if (!Array.isArray(rows)) return { ok: false, error: rows.error };
+          if (rows.length === 0) return { ok: true, value: { accepted: 0, duplicates: 0 } };
+          if (b.clientId !== null && !writer.clients.has(b.clientId) && !this.s.clientGet.get(b.clientId)) return { ok: false, error: clientNotFound(b.clientId) };
+          return { ok: true, value: this.insertDecisions(writer, audit, b.clientId, rows, b.actor) };
+        });
+        writer.flush();
+        return out;
+      });
+    } catch (error) {
+      // the store is closed or busy (the lock did not come within busy_timeout): the same for each
+      if (error instanceof AirlockError && error.code === "unavailable") return batches.map(() => ({ ok: false, error }));
+      results = [];
+      for (const b of batches) {
+        try {
+          results.push({ ok: true, value: await this.ingestDecisions(b.clientId, b.decisions, b.actor) });
+        } catch (error) {
+          results.push({ ok: false, error });
+        }
+      }
+    }
+    return results;
+  }
+
+  private decisionWriter(audit: AuditAppender, now: string): DecisionWriter {
+    return new DecisionWriter(this.batchStatements("decisions"), this.batchStatements("audit"), now, audit.createdAt);
+  }
+
+  /**
+   * One validated batch, inside the caller's transaction: the client, the duplicates, the rows and
+   * their events (sealed now, written by `writer.flush()`).
+   */
+  private insertDecisions(writer: DecisionWriter, audit: AuditAppender, clientId: string | null, rows: ValidDecision[], actor: string): { accepted: number; duplicates: number } {
+    if (clientId !== null && !writer.clients.has(clientId)) {
+      if (!this.s.clientGet.get(clientId)) throw clientNotFound(clientId);
+      writer.clients.add(clientId);
+    }
+    // which ids are already stored (under the write lock: nobody adds one meanwhile): one
+    // statement, plus the ids this transaction has added and not yet written
+    const seen = writer.seen;
+    const stored = new Set<string>();
+    const ids = rows.length === 1 ? "" : JSON.stringify(rows.map((x) => x.d.id));
+    if (rows.length === 1 || ids.includes("\\ud")) {
+      // one id, or an id that may hold a lone surrogate (JSON would decode it to other bytes than
+      // binding does): look each up as a bound parameter
+      for (const { d } of rows) if (this.s.decisionExists.get(d.id)) stored.add(d.id);
+    } else {
+      for (const r of this.s.decisionExisting.all(ids)) stored.add(r.id);
+    }
+    const before = writer.decisions.count;
+    const plainActor = typeof actor === "string";
+    for (const { d, decidedAt, normalized } of rows) {
+      if (seen.has(d.id) || stored.has(d.id)) continue;
+      seen.add(d.id); // a repeat later in the same batch (or group) is a duplicate too
+      audit.countDecision(d.verdict);
+      // [seq, id, type, code, target, details, prev_hash, hash]
+      const event =
+        plainActor && isPlainDecision(d)
+          ? audit.sealDecision(actor, d)
+          : audit.sealRow(DECISION_EVENT[d.verdict], actor, `decision:${d.id}`, {
+              verdict: d.verdict,
+              command: d.command,
+              policy: d.policy ?? null,
+              rule: d.rule ?? null,
+              session_id: d.session_id ?? null,
+            });
+      writer.events.add(actor, event);
+      writer.decisions.add(clientId, [
+        d.id,
+        d.session_id ?? null,
+        d.role ?? null,
+        d.agent ?? null,
+        d.tool ?? null,
+        d.command,
+        normalized,
+        d.verdict,
+        d.policy ?? null,
+        d.rule ?? null,
+        d.pattern ?? null,
+        d.reason ?? "",
+        d.source ?? "",
+        d.cwd ?? null,
+        decidedAt,
+        event[0]!, // its event's seq
+      ]);
+    }
+    const accepted = writer.decisions.count - before;
+    return { accepted, duplicates: rows.length - accepted };
+  }
+
+  /** The multi-row inserts of a batch: `rows` rows per statement, prepared once per size. */
+  private batchStatements(table: "decisions" | "audit"): (rows: number) => Stmt {
+    return (rows) => {
+      const key = `${table}:${rows}`;
+      let stmt = this.batchInserts.get(key);
+      if (!stmt) {
+        stmt = this.db.prepare(table === "decisions" ? decisionBatchSql(rows) : auditBatchSql(rows)) as Stmt;
+        this.batchInserts.set(key, stmt);
+      }
+      return stmt;
+    };
   }
 
   async getDecision(id: string): Promise<DecisionRecord | null> {

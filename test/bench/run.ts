@@ -4,9 +4,12 @@
  */
 import { benchDaemon } from "./daemon";
 import { benchGateway } from "./gateway";
+import { benchHooks } from "./hooks";
 import { benchPolicy } from "./policy";
+import { benchShim } from "./shim";
 import { benchShell } from "./shell";
 import { benchStartup } from "./startup";
+import { benchStore } from "./store";
 import { benchVerdict } from "./verdict";
 
 console.log(`airlock benchmarks — ${new Date().toISOString()} — bun ${Bun.version}, ${navigator.hardwareConcurrency} cores\n`);
@@ -19,5 +22,11 @@ console.log("\n## processes (compiled binary)");
 benchStartup();
 console.log("\n## daemon (compiled binary, Unix socket)");
 await benchDaemon();
+console.log("\n## shim (compiled binary through a symlink, daemon warm)");
+await benchShim();
+console.log("\n## hooks (compiled binary: the whole airlock hook claude process, daemon warm)");
+await benchHooks();
+console.log("\n## store (SQLite, in process)");
+await benchStore();
 console.log("\n## gateway (compiled binary, HTTP on loopback)");
 await benchGateway();

@@ -1,7 +1,8 @@
 /**
  * SQLite store micro-benchmark, into a temp file (WAL, synchronous=NORMAL), every decision audited
  * (hash-chained event in the same transaction):
- * - decisions ingested per second, one per call (each its own BEGIN IMMEDIATE transaction);
+ * - decisions ingested per second, one per call (each its own BEGIN IMMEDIATE transaction), and 16
+ *   single-decision batches per transaction (the gateway's group commit);
  * - decisions ingested per second in batches of 1,000;
  * - a filtered audit page (50 rows, type + since) once the trail holds 1,000,000 events.
  * The 1M-event trail is built through the store API itself (ingestDecisions in batches of 1,000,
@@ -103,6 +104,17 @@ export async function benchStore(totalEvents = 1_000_000, verify = false): Promi
       `ingest, 1 decision per call (own transaction + audit event)   ${rate(single, singleMs)} (${(singleRate / 5000).toFixed(1)}× the 5,000/s HTTP target; store-alone bar ≥ 10,000/s: ${singleOk ? "met" : "MISSED"})`,
     );
     report("  per call", summarize(lat), "µs");
+
+    // 1b. the gateway's group commit: 16 single-decision requests in one transaction
+    const grouped = store as Store & { ingestDecisionBatches?: (b: { clientId: string | null; decisions: DecisionInput[]; actor: string }[]) => Promise<unknown> };
+    if (grouped.ingestDecisionBatches) {
+      const groups = 1_250;
+      const prepared = Array.from({ length: groups }, () => Array.from({ length: 16 }, () => ({ clientId: "c1", decisions: decisions(1, made++, clock, "s0"), actor: "client:c1" })));
+      const tg = performance.now();
+      for (const group of prepared) await grouped.ingestDecisionBatches(group);
+      const groupMs = performance.now() - tg;
+      console.log(`ingest, 16 single-decision batches per group commit            ${rate(groups * 16, groupMs)} (each batch keeps its own result)`);
+    }
 
     // 2. batches of 1,000
     const batches = 200;
