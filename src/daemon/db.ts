@@ -11,20 +11,13 @@
  * - The outbox is ordered by `seq` (AUTOINCREMENT: never reused after a delete); rows leave it only
  *   when the gateway acknowledged them, or move to `outbox_rejected` when it refused them for good.
  */
-import { Database, type Statement } from "bun:sqlite";
-import { chmodSync, closeSync, existsSync, mkdirSync, openSync, statSync } from "node:fs";
-import { dirname } from "node:path";
+import type { Database, Statement } from "bun:sqlite";
 import type { DaemonSession } from "../protocol/daemon";
-import { AirlockError } from "../protocol/errors";
+import { openSqliteFile, type Migration } from "../store/sqlite-file";
 
 const BUSY_TIMEOUT_MS = 5000;
 const WAL_RETRY_MS = 5000;
 
-interface Migration {
-  version: number;
-  name: string;
-  sql: string;
-}
 
 const MIGRATIONS: readonly Migration[] = [
   {
@@ -182,73 +175,6 @@ export function sessionView(row: SessionRow): DaemonSession {
     created_at: row.created_at,
     updated_at: row.updated_at,
   };
-}
-
-/** Creates the file 0600 (and tightens an existing one and its WAL files) before SQLite opens it. */
-function createPrivateFile(path: string): void {
-  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-  if (!existsSync(path)) {
-    try {
-      closeSync(openSync(path, "a", 0o600));
-    } catch (error) {
-      throw new AirlockError("unavailable", `cannot create the daemon database ${path}: ${(error as Error).message}`, [], { cause: error });
-    }
-  }
-  for (const file of [path, `${path}-wal`, `${path}-shm`]) {
-    try {
-      if (existsSync(file) && (statSync(file).mode & 0o077) !== 0) chmodSync(file, 0o600);
-    } catch {
-      // another owner's file: SQLite still opens it; its mode is the operator's call
-    }
-  }
-}
-
-function isBusy(error: unknown): boolean {
-  const code = (error as { code?: unknown })?.code;
-  return typeof code === "string" && (code.startsWith("SQLITE_BUSY") || code.startsWith("SQLITE_LOCKED"));
-}
-
-function enableWal(db: Database, path: string): void {
-  const deadline = Date.now() + WAL_RETRY_MS;
-  for (;;) {
-    try {
-      const row = db.prepare("PRAGMA journal_mode = WAL").get() as { journal_mode?: string } | null;
-      if (row?.journal_mode?.toLowerCase() !== "wal") {
-        throw new AirlockError("unavailable", `cannot enable WAL on ${path} (journal_mode is ${row?.journal_mode ?? "unknown"})`);
-      }
-      return;
-    } catch (error) {
-      if (!isBusy(error) || Date.now() > deadline) throw error;
-      Bun.sleepSync(5 + Math.floor(Math.random() * 20));
-    }
-  }
-}
-
-function migrate(db: Database, path: string, now: () => Date): void {
-  for (;;) {
-    db.run("BEGIN IMMEDIATE");
-    try {
-      db.run("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)");
-      const current = (db.prepare("SELECT max(version) AS v FROM schema_migrations").get() as { v: number | null }).v ?? 0;
-      if (current > DAEMON_DB_VERSION) {
-        throw new AirlockError(
-          "unavailable",
-          `the daemon database ${path} has schema version ${current}, newer than this airlock understands (${DAEMON_DB_VERSION}): upgrade airlock`,
-        );
-      }
-      const next = MIGRATIONS.find((m) => m.version === current + 1);
-      if (!next) {
-        db.run("COMMIT");
-        return;
-      }
-      db.run(next.sql);
-      db.prepare("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)").run(next.version, next.name, now().toISOString());
-      db.run("COMMIT");
-    } catch (error) {
-      if (db.inTransaction) db.run("ROLLBACK");
-      throw error;
-    }
-  }
 }
 
 const SESSION_COLS =
@@ -553,14 +479,8 @@ export class DaemonDb {
 /** Opens (creating when missing) and migrates `daemon.db`. Synchronous. */
 export function openDaemonDb(path: string, options: { now?: () => Date } = {}): DaemonDb {
   const now = options.now ?? (() => new Date());
-  createPrivateFile(path);
-  const db = new Database(path, { create: true, readwrite: true, strict: true });
+  const db = openSqliteFile(path, { label: "the daemon database", migrations: MIGRATIONS, now, busyTimeoutMs: BUSY_TIMEOUT_MS, walRetryMs: WAL_RETRY_MS });
   try {
-    db.run(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
-    enableWal(db, path);
-    db.run("PRAGMA synchronous = NORMAL");
-    db.run("PRAGMA foreign_keys = ON");
-    migrate(db, path, now);
     return new DaemonDb(db, path, now);
   } catch (error) {
     db.close();

@@ -16,11 +16,9 @@
  * - store_head also keeps per-verdict decision totals in step with ingest (counts() stays O(1)).
  */
 
-export interface Migration {
-  version: number;
-  name: string;
-  sql: string;
-}
+import type { Migration } from "./sqlite-file";
+
+export type { Migration };
 
 export const MIGRATIONS: readonly Migration[] = [
   {

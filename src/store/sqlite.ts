@@ -21,7 +21,7 @@
  */
 import { Database, type SQLQueryBindings, type Statement } from "bun:sqlite";
 import { randomUUID } from "node:crypto";
-import { chmodSync, closeSync, existsSync, openSync, statSync } from "node:fs";
+import { statSync } from "node:fs";
 import { GENESIS_HASH, hashEventFast, sealEvent, type AuditEvent, type Sha256Hex } from "../audit/chain";
 import { canonicalJson, canonicalString } from "../audit/canonical";
 import { auditCode, type AuditEventType } from "../audit/events";
@@ -43,7 +43,8 @@ import {
 } from "../protocol/records";
 import { decodeCursor, encodeCursor } from "./_cursor";
 import { sha256Hex } from "./_hash";
-import { LATEST_VERSION, MIGRATIONS } from "./_migrations";
+import { MIGRATIONS } from "./_migrations";
+import { isBusy, openSqliteFile } from "./sqlite-file";
 import type {
   AuditFilter,
   DecisionFilter,
@@ -89,89 +90,22 @@ const DECISION_EVENT: Record<VerdictKind, AuditEventType> = {
 /** Opens (creating when missing) and migrates the SQLite store at `path` (`:memory:` for a private in-memory one). Synchronous. */
 export function openSqliteStore(path: string, options: StoreOptions = {}): Store {
   const now = options.now ?? (() => new Date());
-  const memory = path === ":memory:";
-  if (!memory) createPrivateFile(path);
-  const db = new Database(path, { create: true, readwrite: true, strict: true });
+  const db = openSqliteFile(path, {
+    label: "the database",
+    migrations: MIGRATIONS,
+    now,
+    busyTimeoutMs: BUSY_TIMEOUT_MS,
+    walRetryMs: WAL_RETRY_MS,
+    pragmas: [
+      "cache_size = -32768", // 32 MiB: keeps the hot index pages of a large audit table
+      "journal_size_limit = 67108864", // a big batch may grow the WAL: shrink it back to 64 MiB
+    ],
+  });
   try {
-    db.run(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
-    if (!memory) enableWal(db, path);
-    db.run("PRAGMA synchronous = NORMAL");
-    db.run("PRAGMA foreign_keys = ON");
-    db.run("PRAGMA cache_size = -32768"); // 32 MiB: keeps the hot index pages of a large audit table
-    db.run("PRAGMA journal_size_limit = 67108864"); // a big batch may grow the WAL: shrink it back to 64 MiB
-    migrate(db, path, now);
-    return new SqliteStore(db, now, memory ? null : path);
+    return new SqliteStore(db, now, path === ":memory:" ? null : path);
   } catch (error) {
     db.close();
     throw error;
-  }
-}
-
-/** The file holds token hashes: create it 0600, and tighten an existing one (and its WAL files). */
-function createPrivateFile(path: string): void {
-  if (!existsSync(path)) {
-    try {
-      closeSync(openSync(path, "a", 0o600));
-    } catch (error) {
-      throw new AirlockError("unavailable", `cannot create the database ${path}`, [{ path, message: String((error as Error).message) }], { cause: error });
-    }
-  }
-  for (const file of [path, `${path}-wal`, `${path}-shm`]) {
-    try {
-      if (existsSync(file) && (statSync(file).mode & 0o077) !== 0) chmodSync(file, 0o600);
-    } catch {
-      // not ours to change (another owner): SQLite still opens it, the mode is the operator's call
-    }
-  }
-}
-
-function isBusy(error: unknown): boolean {
-  const code = (error as { code?: unknown })?.code;
-  return typeof code === "string" && (code.startsWith("SQLITE_BUSY") || code.startsWith("SQLITE_LOCKED"));
-}
-
-/** BUN-NOTES: on a brand-new file `journal_mode=WAL` can fail with SQLITE_BUSY whatever busy_timeout says. */
-function enableWal(db: Database, path: string): void {
-  const deadline = Date.now() + WAL_RETRY_MS;
-  for (;;) {
-    try {
-      const row = db.prepare("PRAGMA journal_mode = WAL").get() as { journal_mode?: string } | null;
-      if (row?.journal_mode?.toLowerCase() !== "wal") {
-        throw new AirlockError("unavailable", `cannot enable WAL on ${path} (journal_mode is ${row?.journal_mode ?? "unknown"})`);
-      }
-      return;
-    } catch (error) {
-      if (!isBusy(error) || Date.now() > deadline) throw error;
-      Bun.sleepSync(5 + Math.floor(Math.random() * 20));
-    }
-  }
-}
-
-function migrate(db: Database, path: string, now: () => Date): void {
-  for (;;) {
-    db.run("BEGIN IMMEDIATE");
-    try {
-      db.run("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)");
-      const current = (db.prepare("SELECT max(version) AS v FROM schema_migrations").get() as { v: number | null }).v ?? 0;
-      if (current > LATEST_VERSION) {
-        throw new AirlockError(
-          "unavailable",
-          `the database ${path} has schema version ${current}, newer than this airlock understands (${LATEST_VERSION}): upgrade airlock`,
-          [{ path, message: `schema version ${current} > ${LATEST_VERSION}` }],
-        );
-      }
-      const next = MIGRATIONS.find((m) => m.version === current + 1);
-      if (!next) {
-        db.run("COMMIT");
-        return;
-      }
-      db.run(next.sql);
-      db.prepare("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)").run(next.version, next.name, now().toISOString());
-      db.run("COMMIT");
-    } catch (error) {
-      if (db.inTransaction) db.run("ROLLBACK");
-      throw error;
-    }
   }
 }
 
