@@ -1,6 +1,6 @@
 /** The gateway API's behaviour through app.request(), on a real SQLite file. */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { testGateway, type TestGateway } from "../support/gateway";
+import { decisionFor, testGateway, type TestGateway } from "../support/gateway";
 
 let gw: TestGateway;
 beforeAll(async () => {
@@ -10,24 +10,7 @@ afterAll(async () => {
   await gw[Symbol.asyncDispose]();
 });
 
-const decision = (id: string, over: Record<string, unknown> = {}) => ({
-  id,
-  session_id: gw.sessionId,
-  role: "default-agent",
-  agent: "claude",
-  tool: "terraform",
-  command: "terraform apply",
-  normalized: ["terraform apply"],
-  verdict: "block",
-  policy: "infra-mutation-block",
-  rule: "blocked_commands[0]",
-  pattern: "terraform apply",
-  reason: "blocked by policy infra-mutation-block",
-  source: "shim",
-  cwd: "/work",
-  decided_at: "2026-11-22T10:00:00.000Z",
-  ...over,
-});
+const decision = (id: string, over: Record<string, unknown> = {}) => decisionFor(gw.sessionId, id, over);
 
 describe("health", () => {
   test("/healthz, /readyz and /metrics answer without a credential", async () => {

@@ -3,7 +3,7 @@
  * or 403); other valid credentials get 403; a missing or invalid credential gets 401.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { testGateway, type Cred, type TestGateway } from "../support/gateway";
+import { decisionFor, testGateway, type Cred, type TestGateway } from "../support/gateway";
 
 let gw: TestGateway;
 let n = 0;
@@ -24,23 +24,7 @@ interface Route {
 }
 
 const policyDoc = (id: string) => ({ id, name: id, status: "active", blocked_commands: ["make deploy"] });
-const decision = () => ({
-  id: `dec-${uniq()}`,
-  session_id: gw.sessionId,
-  role: "default-agent",
-  agent: "claude",
-  tool: "terraform",
-  command: "terraform apply",
-  normalized: ["terraform apply"],
-  verdict: "block",
-  policy: "infra-mutation-block",
-  rule: "blocked_commands[0]",
-  pattern: "terraform apply",
-  reason: "blocked",
-  source: "shim",
-  cwd: "/work",
-  decided_at: new Date().toISOString(),
-});
+const decision = () => decisionFor(gw.sessionId, `dec-${uniq()}`, { decided_at: new Date().toISOString() });
 
 async function freshPolicy(): Promise<string> {
   const id = `p-${uniq()}`;

@@ -107,3 +107,25 @@ export async function testGateway(options: { now?: () => Date; failedAuth?: { ma
     },
   };
 }
+
+/** A blocked `terraform apply` decision as a client reports it; `over` changes any field. */
+export function decisionFor(sessionId: string | null, id: string, over: Record<string, unknown> = {}) {
+  return {
+    id,
+    session_id: sessionId,
+    role: "default-agent",
+    agent: "claude",
+    tool: "terraform",
+    command: "terraform apply",
+    normalized: ["terraform apply"],
+    verdict: "block",
+    policy: "infra-mutation-block",
+    rule: "blocked_commands[0]",
+    pattern: "terraform apply",
+    reason: "blocked by policy infra-mutation-block",
+    source: "shim",
+    cwd: "/work",
+    decided_at: "2026-11-22T10:00:00.000Z",
+    ...over,
+  };
+}

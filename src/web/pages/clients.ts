@@ -1,36 +1,20 @@
 /** Clients (enrolled workstations): list with last seen, revoke after confirmation, enrollment tokens shown once. */
-import { useEffect, useRef, useState } from "preact/hooks";
+import { useEffect, useState } from "preact/hooks";
 import type { VNode } from "preact";
 import type { ClientRecord } from "../../protocol/records";
 import { describeError, get, post, role } from "../api";
-import { Empty, ErrorNote, h, Table, time } from "../ui";
+import { ConfirmDialog, Empty, ErrorNote, h, Table, time } from "../ui";
 
 function RevokeClient(props: { client: ClientRecord; onClose: (changed: boolean) => void }): VNode<any> {
-  const ref = useRef<HTMLDialogElement>(null);
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
-  useEffect(() => {
-    ref.current?.showModal();
-  }, []);
-  const confirm = async () => {
-    setBusy(true);
-    try {
-      await post(`/api/v1/clients/${encodeURIComponent(props.client.id)}/revoke`);
-      props.onClose(true);
-    } catch (e) {
-      setError(describeError(e));
-      setBusy(false);
-    }
-  };
   const c = props.client;
-  return h(
-    "dialog",
-    { ref, class: "dialog", "aria-labelledby": "revoke-client-title", onCancel: (e: Event) => (e.preventDefault(), props.onClose(false)) },
-    h("h2", { id: "revoke-client-title" }, "Revoke this client?"),
-    h("p", null, `${c.name} (${c.user}@${c.hostname}, ${c.id}). Its credential stops working at once: it can no longer fetch policies, open sessions or report decisions. It has to enroll again with a new token.`),
-    h(ErrorNote, { error }),
-    h("div", { class: "actions" }, h("button", { type: "button", onClick: () => props.onClose(false), autoFocus: true }, "Cancel"), h("button", { type: "button", class: "danger", disabled: busy, onClick: confirm }, busy ? "Revoking…" : "Revoke client")),
-  );
+  return h(ConfirmDialog, {
+    title: "Revoke this client?",
+    body: `${c.name} (${c.user}@${c.hostname}, ${c.id}). Its credential stops working at once: it can no longer fetch policies, open sessions or report decisions. It has to enroll again with a new token.`,
+    confirm: "Revoke client",
+    busy: "Revoking…",
+    action: () => post(`/api/v1/clients/${encodeURIComponent(c.id)}/revoke`),
+    onClose: props.onClose,
+  });
 }
 
 function EnrollmentToken(): VNode<any> {

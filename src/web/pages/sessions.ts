@@ -1,42 +1,26 @@
 /** Sessions: filtered on the server, paginated with the cursor; admins revoke after a confirmation. */
-import { useEffect, useRef, useState } from "preact/hooks";
+import { useEffect, useState } from "preact/hooks";
 import type { VNode } from "preact";
 import type { Page, SessionRecord } from "../../protocol/records";
 import { SESSION_STATUSES } from "../../protocol/records";
 import { describeError, get, post, qs, role } from "../api";
 import { sessionTick } from "../live";
 import { Link } from "../nav";
-import { Empty, ErrorNote, h, Table, time } from "../ui";
+import { ConfirmDialog, Empty, ErrorNote, h, Table, time } from "../ui";
 
 const PAGE = 50;
 const LIVE = new Set(["ready", "running"]);
 
 function RevokeDialog(props: { session: SessionRecord; onClose: (changed: boolean) => void }): VNode<any> {
-  const ref = useRef<HTMLDialogElement>(null);
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
-  useEffect(() => {
-    ref.current?.showModal();
-  }, []);
-  const confirm = async () => {
-    setBusy(true);
-    try {
-      await post(`/api/v1/sessions/${encodeURIComponent(props.session.id)}/revoke`);
-      props.onClose(true);
-    } catch (e) {
-      setError(describeError(e));
-      setBusy(false);
-    }
-  };
   const s = props.session;
-  return h(
-    "dialog",
-    { ref, class: "dialog", "aria-labelledby": "revoke-title", onCancel: (e: Event) => (e.preventDefault(), props.onClose(false)) },
-    h("h2", { id: "revoke-title" }, "Revoke this session?"),
-    h("p", null, `${s.agent} run by ${s.user} on ${s.host} (${s.id}). Every command it tries after this is refused, and it cannot be undone.`),
-    h(ErrorNote, { error }),
-    h("div", { class: "actions" }, h("button", { type: "button", onClick: () => props.onClose(false), autoFocus: true }, "Cancel"), h("button", { type: "button", class: "danger", disabled: busy, onClick: confirm }, busy ? "Revoking…" : "Revoke session")),
-  );
+  return h(ConfirmDialog, {
+    title: "Revoke this session?",
+    body: `${s.agent} run by ${s.user} on ${s.host} (${s.id}). Every command it tries after this is refused, and it cannot be undone.`,
+    confirm: "Revoke session",
+    busy: "Revoking…",
+    action: () => post(`/api/v1/sessions/${encodeURIComponent(s.id)}/revoke`),
+    onClose: props.onClose,
+  });
 }
 
 export function Sessions(): VNode<any> {
