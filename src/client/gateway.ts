@@ -152,6 +152,16 @@ const STATUS_CODES: Record<number, ErrorCode> = {
   504: "unavailable",
 };
 
+/**
+ * The error code an API answer carries: the body's own `code` when it is one of ours, else the
+ * code of a well-known status, else null (each caller decides what an unlisted status means).
+ */
+export function knownErrorCode(status: number, body: unknown): ErrorCode | null {
+  const code = (body as { code?: unknown } | null)?.code;
+  if (isErrorCode(code)) return code;
+  return STATUS_CODES[status] ?? null;
+}
+
 function codeForStatus(status: number): ErrorCode {
   return STATUS_CODES[status] ?? (status >= 400 && status < 500 ? "invalid_input" : "internal");
 }

@@ -5,8 +5,8 @@
  * whose message names the method, URL and status; `status` is null when nothing answered.
  * Nothing is retried here: sync.ts owns retries and backoff.
  */
-import { GatewayRequestError, normalizeBaseUrl } from "../client/gateway";
-import { ERROR_CODES, type ErrorCode } from "../protocol/errors";
+import { GatewayRequestError, knownErrorCode, normalizeBaseUrl } from "../client/gateway";
+import type { ErrorCode } from "../protocol/errors";
 import type { ClientRecord, JsonObject, PolicyRecord, RoleRecord, SessionRecord } from "../protocol/records";
 
 /** A role's effective bundle as `GET /api/v1/roles/:id/bundle` returns it. */
@@ -81,21 +81,9 @@ export interface GatewayApiOptions {
 
 export type GatewayApiFactory = (options: GatewayApiOptions) => DaemonGatewayApi;
 
-const STATUS_CODES: Record<number, ErrorCode> = {
-  400: "invalid_input",
-  401: "unauthorized",
-  403: "forbidden",
-  404: "not_found",
-  409: "conflict",
-  412: "conflict",
-  413: "invalid_input",
-  429: "rate_limited",
-};
-
+/** Any other 5xx is `unavailable` here: sync.ts retries those, with backoff. */
 function codeFor(status: number, body: unknown): ErrorCode {
-  const code = (body as { code?: unknown } | null)?.code;
-  if (typeof code === "string" && (ERROR_CODES as readonly string[]).includes(code)) return code as ErrorCode;
-  return STATUS_CODES[status] ?? (status >= 500 ? "unavailable" : "invalid_input");
+  return knownErrorCode(status, body) ?? (status >= 500 ? "unavailable" : "invalid_input");
 }
 
 interface CallOptions {
