@@ -47,6 +47,8 @@ import { MIGRATIONS } from "./_migrations";
 import { isBusy, openSqliteFile } from "./sqlite-file";
 import type {
   AuditFilter,
+  DecisionBatch,
+  DecisionBatchResult,
   DecisionFilter,
   DecisionInput,
   NewClient,
@@ -342,15 +344,6 @@ interface ValidDecision {
   normalized: string;
 }
 
-/** A batch for `ingestDecisionBatches`: the arguments of one `ingestDecisions` call. */
-export interface DecisionBatch {
-  clientId: string | null;
-  decisions: DecisionInput[];
-  actor: string;
-}
-
-/** What that `ingestDecisions` call would have returned, or thrown. */
-export type DecisionBatchResult = { ok: true; value: { accepted: number; duplicates: number } } | { ok: false; error: unknown };
 
 /** Checks a batch before any transaction: a bad batch changes nothing. */
 function validDecisions(decisions: DecisionInput[]): ValidDecision[] {

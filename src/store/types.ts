@@ -67,6 +67,16 @@ export interface NewSession {
 
 export type DecisionInput = Omit<DecisionRecord, "received_at" | "client_id">;
 
+/** One `ingestDecisions` call's arguments, for group commit. */
+export interface DecisionBatch {
+  clientId: string | null;
+  decisions: DecisionInput[];
+  actor: string;
+}
+
+/** What that `ingestDecisions` call would have returned, or thrown. */
+export type DecisionBatchResult = { ok: true; value: { accepted: number; duplicates: number } } | { ok: false; error: unknown };
+
 export interface SessionFilter {
   status?: SessionStatus;
   agent?: string;
@@ -182,6 +192,12 @@ export interface Store {
 
   /** idempotent by decision id: a retried batch never duplicates; each new decision is audited */
   ingestDecisions(clientId: string | null, decisions: DecisionInput[], actor: string): Promise<{ accepted: number; duplicates: number }>;
+  /**
+   * Optional group commit: several batches in ONE transaction, each with its own result or error
+   * exactly as if it had been its own `ingestDecisions` call (a failing batch writes nothing).
+   * The gateway coalesces concurrent ingests through it when a backend offers it.
+   */
+  ingestDecisionBatches?(batches: readonly DecisionBatch[]): Promise<DecisionBatchResult[]>;
   getDecision(id: string): Promise<DecisionRecord | null>;
   listDecisions(filter: DecisionFilter, page: PageRequest): Promise<Page<DecisionRecord>>;
 

@@ -10,20 +10,6 @@ import { jsonBody, param, query } from "../validate";
 
 type IngestResult = { accepted: number; duplicates: number };
 
-/**
- * Group commit, offered by a backend that can (the SQLite store): several ingest batches in one
- * transaction, each with its own result or error, as if each had been `ingestDecisions`.
- */
-interface GroupIngest {
-  ingestDecisionBatches(
-    batches: readonly { clientId: string | null; decisions: DecisionInput[]; actor: string }[],
-  ): Promise<({ ok: true; value: IngestResult } | { ok: false; error: unknown })[]>;
-}
-
-function hasGroupIngest(store: Store): store is Store & GroupIngest {
-  return typeof (store as Partial<GroupIngest>).ingestDecisionBatches === "function";
-}
-
 /** at most this many decisions in one group transaction (a request of 1,000 is a group by itself) */
 const GROUP_MAX_DECISIONS = 2_000;
 
@@ -34,7 +20,7 @@ const GROUP_MAX_DECISIONS = 2_000;
  * answered only after the group's COMMIT, so an acknowledged decision is as durable as before.
  */
 export function groupCommit(store: Store): (clientId: string | null, decisions: DecisionInput[], actor: string) => Promise<IngestResult> {
-  if (!hasGroupIngest(store)) return (clientId, decisions, actor) => store.ingestDecisions(clientId, decisions, actor);
+  if (!store.ingestDecisionBatches) return (clientId, decisions, actor) => store.ingestDecisions(clientId, decisions, actor);
   interface Waiting {
     clientId: string | null;
     decisions: DecisionInput[];
@@ -51,7 +37,7 @@ export function groupCommit(store: Store): (clientId: string | null, decisions: 
       return;
     }
     try {
-      const results = await store.ingestDecisionBatches(group);
+      const results = await store.ingestDecisionBatches!(group);
       results.forEach((r, i) => (r.ok ? group[i]!.resolve(r.value) : group[i]!.reject(r.error)));
     } catch (error) {
       for (const w of group) w.reject(error);
