@@ -62,6 +62,18 @@ export const DecisionListQuery = v.strictObject({
   until: v.optional(IsoTime),
 });
 
+const WholeNumber = (min: number, max: number, fallback: string) =>
+  v.optional(
+    v.pipe(v.string(), v.regex(/^\d{1,5}$/, "must be a whole number"), v.transform(Number), v.minValue(min, `must be at least ${min}`), v.maxValue(max, `must be at most ${max}`)),
+    fallback,
+  );
+
+/** GET /api/v1/decisions/stats: the Overview's chart and top blocked commands */
+export const DecisionStatsQuery = v.strictObject({
+  minutes: WholeNumber(1, 1440, "60"),
+  top: WholeNumber(1, 50, "10"),
+});
+
 export const AuditListQuery = v.strictObject({
   ...PageQuery,
   type: v.optional(v.pipe(v.string(), v.regex(/^[a-z_]+(\.[a-z_]+)*\.?$/, "must be an event type or a prefix ending in '.'"))),

@@ -50,6 +50,7 @@ import type {
   DecisionBatch,
   DecisionBatchResult,
   DecisionFilter,
+  DecisionStats,
   DecisionInput,
   NewClient,
   NewSession,
@@ -1571,6 +1572,31 @@ class SqliteStore implements Store {
         clients: this.s.clientCount.get()!.n,
         audit_events: head.seq,
       };
+    });
+  }
+
+  async decisionStats(minutes: number, top: number): Promise<DecisionStats> {
+    const start = new Date(this.clock().getTime() - (minutes - 1) * 60_000);
+    start.setUTCSeconds(0, 0);
+    const since = start.toISOString();
+    return this.read(() => {
+      const rows = this.db
+        .query<{ minute: string; verdict: VerdictKind; n: number }, [string]>(
+          "SELECT substr(decided_at, 1, 16) AS minute, verdict, count(*) AS n FROM decisions WHERE decided_at >= ? GROUP BY minute, verdict ORDER BY minute",
+        )
+        .all(since);
+      const perMinute: DecisionStats["per_minute"] = [];
+      for (const r of rows) {
+        let last = perMinute[perMinute.length - 1];
+        if (!last || last.minute !== r.minute) perMinute.push((last = { minute: r.minute, allow: 0, require_approval: 0, block: 0 }));
+        last[r.verdict] += r.n;
+      }
+      const topBlocked = this.db
+        .query<{ command: string; count: number; last_at: string }, [string, number]>(
+          "SELECT command, count(*) AS count, max(decided_at) AS last_at FROM decisions WHERE verdict = 'block' AND decided_at >= ? GROUP BY command ORDER BY count DESC, last_at DESC LIMIT ?",
+        )
+        .all(since, top);
+      return { since, minutes, per_minute: perMinute, top_blocked: topBlocked };
     });
   }
 

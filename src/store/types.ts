@@ -135,6 +135,17 @@ export interface StoreCounts {
   audit_events: number;
 }
 
+/** What the Overview shows: decisions per minute by verdict and the most blocked commands, over a window. */
+export interface DecisionStats {
+  /** start of the window (inclusive, whole minute, UTC) */
+  since: string;
+  minutes: number;
+  /** one entry per minute of the window that has decisions, oldest first; `minute` is `YYYY-MM-DDTHH:MM` */
+  per_minute: { minute: string; allow: number; require_approval: number; block: number }[];
+  /** blocked commands of the window, most frequent first */
+  top_blocked: { command: string; count: number; last_at: string }[];
+}
+
 export interface Store {
   readonly backend: "sqlite" | "postgres";
   /** a trivial round trip; throws when the store is unreachable */
@@ -209,4 +220,6 @@ export interface Store {
   auditSince(seq: number, limit: number): Promise<AuditEvent[]>;
 
   counts(): Promise<StoreCounts>;
+  /** decisions of the last `minutes` minutes (by decided_at) per minute and verdict, and the `top` most blocked commands */
+  decisionStats(minutes: number, top: number): Promise<DecisionStats>;
 }

@@ -150,6 +150,25 @@ describe("decisions", () => {
     expect((await gw.json("GET", "/api/v1/decisions/d-2")).body.verdict).toBe("allow");
   });
 
+  test("stats: decisions per minute by verdict and the most blocked commands of the window", async () => {
+    const now = new Date().toISOString();
+    await gw.json("POST", "/api/v1/decisions", { as: "client", body: { decisions: [
+      decision("st-1", { command: "kubectl delete ns stats", decided_at: now }),
+      decision("st-2", { command: "kubectl delete ns stats", decided_at: now }),
+      decision("st-3", { verdict: "allow", command: "kubectl get pods", policy: null, rule: null, pattern: null, decided_at: now }),
+    ] } });
+    const res = await gw.json("GET", "/api/v1/decisions/stats?minutes=5&top=50");
+    expect(res.status).toBe(200);
+    expect(res.body.minutes).toBe(5);
+    const minute = res.body.per_minute.find((m: { minute: string }) => m.minute === now.slice(0, 16));
+    expect(minute.block).toBeGreaterThanOrEqual(2);
+    expect(minute.allow).toBeGreaterThanOrEqual(1);
+    expect(res.body.top_blocked).toContainEqual({ command: "kubectl delete ns stats", count: 2, last_at: now });
+    const bad = await gw.json("GET", "/api/v1/decisions/stats?minutes=0");
+    expect(bad.status).toBe(400);
+    expect(bad.body.details[0].path).toBe("query.minutes");
+  });
+
   test("a decision naming another client's session is refused, and nothing is stored", async () => {
     const res = await gw.json("POST", "/api/v1/decisions", { as: "other_client", body: { decisions: [decision("d-x")] } });
     expect(res.status).toBe(400);

@@ -62,6 +62,7 @@ const ROUTES: Route[] = [
   { method: "GET", path: () => `/api/v1/sessions/${gw.sessionId}`, allowed: ["admin", "viewer", "client", "other_client"] },
   { method: "POST", path: () => "/api/v1/decisions", body: () => ({ decisions: [decision()] }), allowed: ["client", "other_client"] },
   { method: "GET", path: () => "/api/v1/decisions", allowed: ["admin", "viewer"] },
+  { method: "GET", path: () => "/api/v1/decisions/stats", allowed: ["admin", "viewer"] },
   { method: "GET", path: () => "/api/v1/audit", allowed: ["admin", "viewer"] },
   { method: "GET", path: () => "/api/v1/audit/export", allowed: ["admin", "viewer"] },
   { method: "GET", path: () => "/api/v1/audit/verify", allowed: ["admin", "viewer"] },

@@ -795,6 +795,32 @@ export function storeContract(name: string, open: OpenStore): void {
         expect(await store.getDecision("nope")).toBeNull();
       });
 
+      test("decisionStats: per minute by verdict inside the window, top blocked commands by count", async () => {
+        // the clock is 10:00; a 30-minute window starts at 09:31
+        const at = (hhmm: string, s = "15") => `2026-03-01T${hhmm}:${s}.000Z`;
+        await store.ingestDecisions(null, [
+          decision("old", { verdict: "block", command: "terraform destroy", decided_at: at("09:30", "59") }),
+          decision("a1", { verdict: "allow", decided_at: at("09:31", "00") }),
+          decision("b1", { verdict: "block", command: "terraform apply", decided_at: at("09:31") }),
+          decision("b2", { verdict: "block", command: "kubectl delete ns prod", decided_at: at("09:45") }),
+          decision("b3", { verdict: "block", command: "terraform apply", decided_at: at("09:45", "40") }),
+          decision("r1", { verdict: "require_approval", command: "helm upgrade web", decided_at: at("09:45", "50") }),
+        ], "admin:a");
+        const stats = await store.decisionStats(30, 10);
+        expect(stats.since).toBe("2026-03-01T09:31:00.000Z");
+        expect(stats.minutes).toBe(30);
+        expect(stats.per_minute).toEqual([
+          { minute: "2026-03-01T09:31", allow: 1, require_approval: 0, block: 1 },
+          { minute: "2026-03-01T09:45", allow: 0, require_approval: 1, block: 2 },
+        ]);
+        expect(stats.top_blocked).toEqual([
+          { command: "terraform apply", count: 2, last_at: at("09:45", "40") },
+          { command: "kubectl delete ns prod", count: 1, last_at: at("09:45") },
+        ]);
+        expect((await store.decisionStats(30, 1)).top_blocked.map((t) => t.command)).toEqual(["terraform apply"]);
+        expect((await store.decisionStats(60, 10)).top_blocked.map((t) => t.command)).toContain("terraform destroy");
+      });
+
       test("the same batch twice: accepted 0, duplicates n, nothing new written", async () => {
         await store.ingestDecisions(null, batch, "admin:a");
         const before = await mark();

@@ -1,7 +1,7 @@
 /** /api/v1/decisions: batch ingest from clients (idempotent by decision id) and filtered listing. */
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import { DecisionBatchBody, DecisionListQuery, RecordId } from "../../protocol/api";
+import { DecisionBatchBody, DecisionListQuery, DecisionStatsQuery, RecordId } from "../../protocol/api";
 import { AirlockError } from "../../protocol/errors";
 import type { DecisionInput, Store } from "../../store/types";
 import { guard, READERS, type GatewayEnv } from "../auth";
@@ -112,6 +112,11 @@ export function decisionRoutes(ctx: RouteContext): Hono<GatewayEnv> {
   app.get("/", readers, async (c) => {
     const { limit, cursor, ...filter } = query(c, DecisionListQuery);
     return c.json(await ctx.store.listDecisions(filter, { limit, ...(cursor === undefined ? {} : { cursor }) }));
+  });
+
+  app.get("/stats", readers, async (c) => {
+    const { minutes, top } = query(c, DecisionStatsQuery);
+    return c.json(await ctx.store.decisionStats(minutes, top));
   });
 
   app.get("/:id", readers, async (c) => {
