@@ -7,8 +7,12 @@ import { AirlockError } from "../protocol/errors";
 export const ConfigFile = v.strictObject({
   gateway_url: v.optional(v.pipe(v.string(), v.url("gateway_url must be a URL"))),
   default_role: v.optional(v.pipe(v.string(), v.regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, "default_role must be a role id"))),
+  /** `airlock auto-on` (true, the default): policy-only gating; `auto-off` (false): every command of a governed agent needs approval unless it matches `auto_approve` (docs/approvals.md) */
+  auto: v.optional(v.boolean("auto must be true or false"), true),
+  /** availability failures of approvals (no pairing, gateway down, timeout): block (closed) or allow (open) */
   fail_mode: v.optional(v.picklist(["open", "closed"], "fail_mode must be open or closed"), "closed"),
-  auto_approve: v.optional(v.array(v.string()), []),
+  /** local auto-approve patterns (`airlock approve <pattern>`), used while auto is off */
+  auto_approve: v.optional(v.array(v.pipe(v.string(), v.minLength(1, "auto_approve patterns must not be empty"), v.maxLength(512, "auto_approve patterns must be at most 512 characters"))), []),
   bundle_max_age_seconds: v.optional(
     v.pipe(v.number("bundle_max_age_seconds must be a number"), v.integer("bundle_max_age_seconds must be whole seconds"), v.minValue(10, "bundle_max_age_seconds must be at least 10")),
     6 * 3600,
