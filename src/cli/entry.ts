@@ -69,6 +69,54 @@ export const COMMANDS: Record<string, CommandEntry> = {
     summary: "Show the default role of governed sessions",
     load: () => import("./use").then((m) => m.currentCommand),
   },
+  "sign-in": {
+    summary: "Sign in to the gateway with a device code (for pairing an approver)",
+    load: () => import("./sign-in").then((m) => m.signInCommand),
+  },
+  "sign-out": {
+    summary: "Forget the sign-in (and unpair when paired)",
+    load: () => import("./sign-in").then((m) => m.signOutCommand),
+  },
+  pair: {
+    summary: "Pair an approver (phone, browser, or 'airlock approver') with this workstation",
+    load: () => import("./pair").then((m) => m.pairCommand),
+  },
+  unpair: {
+    summary: "Remove the pairing with the approver, at the gateway and in the daemon",
+    load: () => import("./pair").then((m) => m.unpairCommand),
+  },
+  approver: {
+    summary: "The headless approver: airlock approver --code XXXXXX, then answer requests",
+    load: () => import("./approver").then((m) => m.approverCommand),
+  },
+  status: {
+    summary: "Approvals here: mode, fail mode, sign-in, pairing, fingerprint, approver online",
+    load: () => import("./status").then((m) => m.statusCommand),
+  },
+  "auto-on": {
+    summary: "Only policies' require_approval asks a human (the default)",
+    load: () => import("./modes").then((m) => m.autoOnCommand),
+  },
+  "auto-off": {
+    summary: "Every command of a governed agent asks a human, unless a pattern matches",
+    load: () => import("./modes").then((m) => m.autoOffCommand),
+  },
+  approve: {
+    summary: "Add a local auto-approve pattern: airlock approve 'kubectl get *'",
+    load: () => import("./modes").then((m) => m.approveCommand),
+  },
+  disapprove: {
+    summary: "Remove a local auto-approve pattern",
+    load: () => import("./modes").then((m) => m.disapproveCommand),
+  },
+  patterns: {
+    summary: "List the local auto-approve patterns",
+    load: () => import("./modes").then((m) => m.patternsCommand),
+  },
+  "fail-mode": {
+    summary: "When no approval can be had: closed blocks (default), open allows",
+    load: () => import("./modes").then((m) => m.failModeCommand),
+  },
   install: {
     summary: "Create the $AIRLOCK_HOME/bin shims and show how to put them on PATH",
     load: () => import("./install").then((m) => m.installCommand),

@@ -9,6 +9,16 @@
  */
 import { FetchError, ofetch, type $Fetch } from "ofetch";
 import { AirlockError, ERROR_CODES, type ErrorCode, type ErrorDetail } from "../protocol/errors";
+import type {
+  ApprovalRecord,
+  ClaimPairingResponse,
+  CreatePairingResponse,
+  DeviceStartResponse,
+  DeviceTokenResponse,
+  PairingRecord,
+  PublicKeys,
+  SignedDecision,
+} from "../protocol/approvals";
 import type { AuditEventRecord, Page, PolicyRecord, RoleRecord, SessionRecord, SessionStatus, TokenKind, TokenRecord, VerdictKind } from "../protocol/records";
 
 /** An error of one gateway request: the AirlockError (code, message, details) plus where it happened. */
@@ -94,6 +104,24 @@ export interface SessionListQuery {
   cursor?: string;
 }
 
+/** One poll of the device flow: the token, or why not yet (RFC 8628 section 3.5). */
+export type DeviceTokenOutcome =
+  | { status: "approved"; token: DeviceTokenResponse }
+  | { status: "authorization_pending" | "slow_down" | "expired_token" | "access_denied"; message: string };
+
+const DEVICE_ERRORS = ["authorization_pending", "slow_down", "expired_token", "access_denied"] as const;
+
+/** Which RFC 8628 error an answer names: in `error` (the RFC), `code`, `details[].message` or the message. */
+function deviceError(status: number, body: unknown): (typeof DEVICE_ERRORS)[number] | null {
+  const b = (body ?? {}) as Record<string, unknown>;
+  for (const field of [b.error, b.code, b.reason]) if (typeof field === "string" && (DEVICE_ERRORS as readonly string[]).includes(field)) return field as (typeof DEVICE_ERRORS)[number];
+  const text = JSON.stringify(body ?? "");
+  for (const e of DEVICE_ERRORS) if (text.includes(e)) return e;
+  if (status === 429) return "slow_down";
+  if (status === 403) return "access_denied";
+  return null;
+}
+
 type Method = "GET" | "POST" | "PUT" | "DELETE";
 type Query = Record<string, string | number | undefined>;
 
@@ -130,6 +158,20 @@ export interface GatewayClient {
   createToken(body: { kind: "admin" | "viewer"; name: string; expires_in_days?: number }): Promise<CreatedToken>;
   listTokens(kind?: TokenKind): Promise<TokenRecord[]>;
   revokeToken(id: string): Promise<TokenRecord>;
+
+  /** device flow (docs/approvals.md): start, then poll until approved, denied or expired */
+  startDeviceSignIn(body?: { client_name?: string }): Promise<DeviceStartResponse>;
+  /** one poll of the device flow; the RFC 8628 errors are outcomes, not exceptions */
+  pollDeviceToken(deviceCode: string): Promise<DeviceTokenOutcome>;
+
+  createPairing(body: { client_id: string; daemon: PublicKeys; label?: string }): Promise<CreatePairingResponse>;
+  claimPairing(body: { code: string; approver: PublicKeys; label?: string }): Promise<ClaimPairingResponse>;
+  getPairing(id: string): Promise<PairingRecord>;
+  listPairings(): Promise<PairingRecord[]>;
+  deletePairing(id: string): Promise<void>;
+  listApprovals(query?: { status?: string; pairing_id?: string; limit?: number; cursor?: string }): Promise<Page<ApprovalRecord>>;
+  getApproval(id: string, waitSeconds?: number): Promise<ApprovalRecord>;
+  submitDecision(id: string, decision: SignedDecision): Promise<ApprovalRecord>;
 
   listAudit(query?: { type?: string; actor?: string; target?: string; limit?: number; cursor?: string }): Promise<Page<AuditEventRecord>>;
   verifyAudit(): Promise<AuditVerifyResult>;
@@ -302,6 +344,35 @@ export function createGatewayClient(options: GatewayClientOptions): GatewayClien
     createToken: (body) => call<CreatedToken>("POST", "/api/v1/tokens", { body }),
     listTokens: async (kind) => (await call<{ items: TokenRecord[] }>("GET", "/api/v1/tokens", { query: { kind } })).items,
     revokeToken: (tokenId) => call<TokenRecord>("POST", `/api/v1/tokens/${id(tokenId)}/revoke`),
+
+    startDeviceSignIn: (body = {}) => call<DeviceStartResponse>("POST", "/api/v1/auth/device", { body }),
+    async pollDeviceToken(deviceCode) {
+      const url = `${baseUrl}/api/v1/auth/device/token`;
+      let res: Awaited<ReturnType<typeof $fetch.raw<unknown>>>;
+      try {
+        res = await $fetch.raw<unknown>(url, { method: "POST", body: { device_code: deviceCode }, ignoreResponseError: true });
+      } catch (error) {
+        throw toError("POST", url, error);
+      }
+      const data = res._data;
+      if (res.status === 200) return { status: "approved", token: data as DeviceTokenResponse };
+      const kind = deviceError(res.status, data);
+      const message = typeof (data as { message?: unknown } | undefined)?.message === "string" ? (data as { message: string }).message : `${res.status}`;
+      if (kind) return { status: kind, message };
+      const code = knownErrorCode(res.status, data) ?? codeForStatus(res.status);
+      throw new GatewayRequestError(code, `POST ${url}: ${res.status}${res.statusText ? ` ${res.statusText}` : ""}: ${message}`, { method: "POST", url, status: res.status, apiMessage: message });
+    },
+
+    createPairing: (body) => call<CreatePairingResponse>("POST", "/api/v1/pairings", { body }),
+    claimPairing: (body) => call<ClaimPairingResponse>("POST", "/api/v1/pairings/claim", { body }),
+    getPairing: (pairingId) => call<PairingRecord>("GET", `/api/v1/pairings/${id(pairingId)}`),
+    listPairings: async () => (await call<{ items: PairingRecord[] }>("GET", "/api/v1/pairings")).items,
+    deletePairing: async (pairingId) => {
+      await call<unknown>("DELETE", `/api/v1/pairings/${id(pairingId)}`);
+    },
+    listApprovals: (query = {}) => call<Page<ApprovalRecord>>("GET", "/api/v1/approvals", { query: { ...query } }),
+    getApproval: (approvalId, waitSeconds) => call<ApprovalRecord>("GET", `/api/v1/approvals/${id(approvalId)}`, { query: { wait: waitSeconds } }),
+    submitDecision: (approvalId, decision) => call<ApprovalRecord>("POST", `/api/v1/approvals/${id(approvalId)}/decision`, { body: decision }),
 
     listAudit: (query = {}) => call<Page<AuditEventRecord>>("GET", "/api/v1/audit", { query: { ...query } }),
     verifyAudit: () => call<AuditVerifyResult>("GET", "/api/v1/audit/verify"),

@@ -12,6 +12,13 @@ export interface AirlockPaths {
   gatewayDb: string;
   config: string;
   logs: string;
+  /** `airlock sign-in`'s credential: gateway URL, user token, who (0600) */
+  credentials: string;
+  /** the headless approver's key file (`airlock approver`): JWKs, approver token, pairing (0600) */
+  approverKeys: string;
+  /** a sign-in or pairing started with --no-wait and not finished yet (0600) */
+  pendingSignIn: string;
+  pendingPair: string;
 }
 
 export function airlockPaths(env: AirlockEnv): AirlockPaths {
@@ -25,5 +32,9 @@ export function airlockPaths(env: AirlockEnv): AirlockPaths {
     gatewayDb: join(home, "gateway.db"),
     config: join(home, "config.json"),
     logs: join(home, "logs"),
+    credentials: join(home, "credentials.json"),
+    approverKeys: join(home, "approver.json"),
+    pendingSignIn: join(home, "run", "sign-in.pending.json"),
+    pendingPair: join(home, "run", "pair.pending.json"),
   };
 }
