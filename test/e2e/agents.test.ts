@@ -318,7 +318,12 @@ const HooksFile = v.strictObject({
   hooks: v.record(v.picklist(["PreToolUse", "PostToolUse", "UserPromptSubmit", "Stop", "SessionStart", "SessionEnd", "Notification"]), v.array(v.strictObject({ matcher: v.optional(v.string()), hooks: v.array(CommandHook) }))),
 });
 
-const Frontmatter = v.object({ description: v.pipe(v.string(), v.minLength(10)), "argument-hint": v.string(), "allowed-tools": v.optional(v.string()) });
+const Frontmatter = v.object({
+  description: v.pipe(v.string(), v.minLength(10)),
+  "argument-hint": v.string(),
+  "allowed-tools": v.optional(v.string()),
+  "disable-model-invocation": v.optional(v.picklist(["true", "false"])),
+});
 
 function frontmatter(md: string): { data: Record<string, string>; body: string } {
   const m = /^---\n([\s\S]*?)\n---\n([\s\S]*)$/.exec(md);
@@ -375,12 +380,14 @@ describe("the Claude Code plugin (shims/claude-code)", () => {
       const { data, body } = frontmatter(read(join(PLUGIN, "commands", `${name}.md`)));
       v.parse(Frontmatter, data);
       expect(body).toContain("$ARGUMENTS");
+      expect(`${data.description} ${body}`).not.toContain("not built yet");
+      // Claude Code runs the command for the user (the `!` line), allowed by allowed-tools
+      expect(body).toContain(`!\`airlock ${name} `);
+      expect(data["allowed-tools"]).toContain(`Bash(airlock ${name}:*)`);
       if (name !== "status") {
-        // no back end yet: the command says so and does not pretend
-        expect(data.description).toContain("not built yet");
-        expect(body).toContain("is not built yet in this version of Airlock");
-        expect(body).toContain("nothing was changed");
-        expect(data["allowed-tools"]).toBeUndefined();
+        // a setting the agent must not change: the model cannot invoke it through its SlashCommand tool
+        expect(data["disable-model-invocation"]).toBe("true");
+        expect(body).toContain("faithfully");
       }
     }
     const status = frontmatter(read(join(PLUGIN, "commands", "status.md")));
