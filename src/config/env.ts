@@ -32,6 +32,10 @@ export const EnvSchema = v.object({
   AIRLOCK_SESSION_ID: v.pipe(Opt(NonEmpty), v.description("Set for governed agents.")),
   AIRLOCK_SESSION_TOKEN: v.pipe(Opt(NonEmpty), v.description("Set for governed agents.")),
   AIRLOCK_SOCKET: v.pipe(Opt(NonEmpty), v.description("Daemon socket path, set for governed agents.")),
+  AIRLOCK_APPROVAL_TIMEOUT: v.pipe(
+    Opt(v.pipe(v.string(), v.regex(/^\d{1,4}(\.\d{1,3})?$/, "must be a number of seconds"))),
+    v.description("How long a shim waits for a human's approval, seconds (default 120; read in lean.ts)."),
+  ),
   AIRLOCK_TEST_HOOK_FAULT: v.pipe(
     Opt(v.picklist(["throw"], "must be throw")),
     v.description("TEST ONLY: `throw` injects an internal error into `airlock hook` (read in lean.ts), to prove it answers deny."),

@@ -18,6 +18,17 @@ export interface LeanEnv {
    * only turn an answer into a deny (or, under fail mode open, into no opinion, as any internal error).
    */
   hookFault: string | null;
+  /** AIRLOCK_APPROVAL_TIMEOUT (seconds) in ms: how long a shim waits for approval; default 120 s */
+  approvalTimeoutMs: number;
+}
+
+export const DEFAULT_APPROVAL_TIMEOUT_MS = 120_000;
+
+/** AIRLOCK_APPROVAL_TIMEOUT → ms; unset or not a positive number of seconds (at most 600) → the default. */
+export function approvalTimeoutMs(raw: string | undefined): number {
+  if (raw === undefined || !/^\d{1,4}(\.\d{1,3})?$/.test(raw)) return DEFAULT_APPROVAL_TIMEOUT_MS;
+  const ms = Math.round(Number(raw) * 1000);
+  return ms > 0 && ms <= 600_000 ? ms : DEFAULT_APPROVAL_TIMEOUT_MS;
 }
 
 export function leanEnv(env: Record<string, string | undefined> = process.env): LeanEnv {
@@ -33,6 +44,7 @@ export function leanEnv(env: Record<string, string | undefined> = process.env): 
     sessionToken: env.AIRLOCK_SESSION_TOKEN || null,
     knownAgents: known === undefined ? null : known.split(",").map((s) => s.trim()).filter(Boolean),
     hookFault: env.AIRLOCK_TEST_HOOK_FAULT || null,
+    approvalTimeoutMs: approvalTimeoutMs(env.AIRLOCK_APPROVAL_TIMEOUT),
   };
 }
 

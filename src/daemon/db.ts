@@ -1,6 +1,9 @@
 /**
  * `$AIRLOCK_HOME/daemon.db` (bun:sqlite, WAL, mode 0600): sessions, the cached policy bundle of
- * each role, the audit outbox, the enrollment (client credential) and the change-feed cursor.
+ * each role, the audit outbox, the enrollment (client credential) and the change-feed cursor; for
+ * approvals (docs/approvals.md) the daemon's key pairs (JWK), the pairing, the requests it made with
+ * the sealed action and its hash, the nonces it accepted (replay) and the grants of approved shell
+ * strings.
  *
  * - Open: the file is created 0600 before SQLite touches it (its -wal/-shm files copy that mode);
  *   `busy_timeout` first, then WAL (retried: BUN-NOTES), then versioned migrations, each inside its
@@ -104,6 +107,75 @@ ALTER TABLE sessions ADD COLUMN agent_session_id TEXT;
 CREATE INDEX sessions_agent_session ON sessions (hook_agent, agent_session_id) WHERE agent_session_id IS NOT NULL;
 `,
   },
+  {
+    version: 3,
+    name: "approvals: daemon keys, pairing, requests, consumed nonces",
+    sql: `
+-- the daemon's identity key pairs (docs/approvals.md): Ed25519 + X25519 private keys as a JWK key file
+CREATE TABLE approval_keys (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  key_file TEXT NOT NULL,
+  sign_key TEXT NOT NULL,
+  box_key TEXT NOT NULL,
+  created_at TEXT NOT NULL
+);
+
+-- the current pairing: whose signatures the daemon accepts
+CREATE TABLE pairing (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  pairing_id TEXT NOT NULL,
+  approver_sign_key TEXT NOT NULL,
+  approver_box_key TEXT NOT NULL,
+  fingerprint TEXT NOT NULL,
+  label TEXT,
+  paired_at TEXT NOT NULL
+);
+
+-- every approval request this daemon made, with the action it sealed and its hash
+CREATE TABLE approvals (
+  id TEXT PRIMARY KEY,
+  pairing_id TEXT NOT NULL,
+  -- the check decision that asked for it
+  decision_id TEXT NOT NULL,
+  session_id TEXT,
+  -- sha-256 of what makes two checks "the same action": kind, command, cwd, session
+  match_key TEXT NOT NULL,
+  -- the canonical JSON of the sealed ApprovalAction, and base64url(sha-256) of it
+  action TEXT NOT NULL,
+  action_hash TEXT NOT NULL,
+  -- the request's decision row (GatewayDecision JSON): final decisions are copies of it
+  decision TEXT NOT NULL,
+  -- the normalized commands that needed approval (JSON array): grants for the shims under a hook
+  commands TEXT NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('pending', 'approved', 'denied', 'rejected', 'expired')),
+  reason TEXT,
+  created_at TEXT NOT NULL,
+  expires_at TEXT NOT NULL,
+  resolved_at TEXT,
+  -- single use: set when a caller ran the action on this approval
+  used_at TEXT
+);
+CREATE INDEX approvals_match ON approvals (match_key, created_at);
+
+-- decisions the verifier accepted: a request id or a nonce is never accepted twice
+CREATE TABLE approval_nonces (
+  nonce TEXT PRIMARY KEY,
+  request_id TEXT NOT NULL UNIQUE,
+  seen_at TEXT NOT NULL
+) WITHOUT ROWID;
+
+-- an approved shell string approves the commands it runs: their shims (same session) pass once each
+CREATE TABLE approval_grants (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  approval_id TEXT NOT NULL,
+  session_id TEXT NOT NULL,
+  command TEXT NOT NULL,
+  expires_at TEXT NOT NULL,
+  used_at TEXT
+);
+CREATE INDEX approval_grants_lookup ON approval_grants (session_id, command) WHERE used_at IS NULL;
+`,
+  },
 ];
 
 export const DAEMON_DB_VERSION = MIGRATIONS.at(-1)!.version;
@@ -160,6 +232,42 @@ export interface EnrollmentRow {
   revoked_reason: string | null;
 }
 
+export interface ApprovalKeysRow {
+  key_file: string;
+  sign_key: string;
+  box_key: string;
+  created_at: string;
+}
+
+export interface PairingRow {
+  pairing_id: string;
+  approver_sign_key: string;
+  approver_box_key: string;
+  fingerprint: string;
+  label: string | null;
+  paired_at: string;
+}
+
+export type ApprovalStatusLocal = "pending" | "approved" | "denied" | "rejected" | "expired";
+
+export interface ApprovalRow {
+  id: string;
+  pairing_id: string;
+  decision_id: string;
+  session_id: string | null;
+  match_key: string;
+  action: string;
+  action_hash: string;
+  decision: string;
+  commands: string;
+  status: ApprovalStatusLocal;
+  reason: string | null;
+  created_at: string;
+  expires_at: string;
+  resolved_at: string | null;
+  used_at: string | null;
+}
+
 export function sessionView(row: SessionRow): DaemonSession {
   return {
     id: row.id,
@@ -176,6 +284,9 @@ export function sessionView(row: SessionRow): DaemonSession {
     updated_at: row.updated_at,
   };
 }
+
+const APPROVAL_COLS =
+  "id, pairing_id, decision_id, session_id, match_key, action, action_hash, decision, commands, status, reason, created_at, expires_at, resolved_at, used_at";
 
 const SESSION_COLS =
   "id, token_hash, agent, role, cwd, pid, user, host, status, implicit, agent_pid, exit_code, created_at, updated_at, ended_at, agent_gone_at, hook_agent, agent_session_id";
@@ -265,6 +376,27 @@ export class DaemonDb {
       enrollmentSet: p(
         "INSERT INTO enrollment (id, gateway_url, client_id, client_token, name, enrolled_at, revoked_at, revoked_reason) VALUES (1, ?, ?, ?, ?, ?, NULL, NULL) ON CONFLICT (id) DO UPDATE SET gateway_url = excluded.gateway_url, client_id = excluded.client_id, client_token = excluded.client_token, name = excluded.name, enrolled_at = excluded.enrolled_at, revoked_at = NULL, revoked_reason = NULL",
       ),
+      keysGet: p<ApprovalKeysRow>("SELECT key_file, sign_key, box_key, created_at FROM approval_keys WHERE id = 1"),
+      keysInsert: p("INSERT OR IGNORE INTO approval_keys (id, key_file, sign_key, box_key, created_at) VALUES (1, ?, ?, ?, ?)"),
+      pairingGet: p<PairingRow>("SELECT pairing_id, approver_sign_key, approver_box_key, fingerprint, label, paired_at FROM pairing WHERE id = 1"),
+      pairingSet: p(
+        "INSERT INTO pairing (id, pairing_id, approver_sign_key, approver_box_key, fingerprint, label, paired_at) VALUES (1, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET pairing_id = excluded.pairing_id, approver_sign_key = excluded.approver_sign_key, approver_box_key = excluded.approver_box_key, fingerprint = excluded.fingerprint, label = excluded.label, paired_at = excluded.paired_at",
+      ),
+      pairingDel: p("DELETE FROM pairing WHERE id = 1"),
+      approvalGet: p<ApprovalRow>(`SELECT ${APPROVAL_COLS} FROM approvals WHERE id = ?`),
+      approvalInsert: p(
+        "INSERT INTO approvals (id, pairing_id, decision_id, session_id, match_key, action, action_hash, decision, commands, status, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)",
+      ),
+      approvalsByKey: p<ApprovalRow>(`SELECT ${APPROVAL_COLS} FROM approvals WHERE match_key = ? AND pairing_id = ? AND used_at IS NULL AND status IN ('pending', 'approved') AND expires_at > ? ORDER BY created_at DESC, rowid DESC`),
+      approvalResolve: p("UPDATE approvals SET status = ?, reason = ?, resolved_at = ? WHERE id = ? AND status = 'pending'"),
+      approvalUse: p("UPDATE approvals SET used_at = ? WHERE id = ? AND status = 'approved' AND used_at IS NULL"),
+      approvalsCancelPairing: p("UPDATE approvals SET status = 'expired', reason = ?, resolved_at = ? WHERE status = 'pending'"),
+      nonceSeen: p<{ n: number }>("SELECT count(*) AS n FROM approval_nonces WHERE nonce = ? OR request_id = ?"),
+      nonceInsert: p("INSERT INTO approval_nonces (nonce, request_id, seen_at) VALUES (?, ?, ?)"),
+      grantInsert: p("INSERT INTO approval_grants (approval_id, session_id, command, expires_at) VALUES (?, ?, ?, ?)"),
+      grantFind: p<{ id: number; approval_id: string }>("SELECT id, approval_id FROM approval_grants WHERE session_id = ? AND command = ? AND used_at IS NULL AND expires_at > ? ORDER BY id LIMIT 1"),
+      grantUse: p("UPDATE approval_grants SET used_at = ? WHERE id = ? AND used_at IS NULL"),
+
       enrollmentRevoke: p("UPDATE enrollment SET revoked_at = ?, revoked_reason = ? WHERE id = 1 AND client_id = ? AND revoked_at IS NULL"),
     };
   }
@@ -473,6 +605,94 @@ export class DaemonDb {
 
   markRevoked(clientId: string, reason: string): boolean {
     return this.s.enrollmentRevoke.run(this.now().toISOString(), reason, clientId).changes === 1;
+  }
+
+  // ---------------------------------------------------------------- approvals (docs/approvals.md)
+
+  approvalKeys(): ApprovalKeysRow | null {
+    return this.s.keysGet.get() ?? null;
+  }
+
+  /** Stores the daemon's keys unless some are there already (two first callers: the first wins); returns the stored ones. */
+  putApprovalKeys(row: Omit<ApprovalKeysRow, "created_at">): ApprovalKeysRow {
+    this.s.keysInsert.run(row.key_file, row.sign_key, row.box_key, this.now().toISOString());
+    return this.s.keysGet.get()!;
+  }
+
+  pairing(): PairingRow | null {
+    return this.s.pairingGet.get() ?? null;
+  }
+
+  /** A new pairing replaces the old one; requests still pending for the old one can no longer be approved. */
+  setPairing(row: Omit<PairingRow, "paired_at">): PairingRow {
+    return this.tx(() => {
+      const at = this.now().toISOString();
+      const old = this.s.pairingGet.get();
+      if (old && old.pairing_id !== row.pairing_id) this.s.approvalsCancelPairing.run(`the pairing ${old.pairing_id} was replaced`, at);
+      this.s.pairingSet.run(row.pairing_id, row.approver_sign_key, row.approver_box_key, row.fingerprint, row.label, at);
+      return this.s.pairingGet.get()!;
+    });
+  }
+
+  /** Removes the pairing (and expires its pending requests); false when there was none. */
+  deletePairing(): boolean {
+    return this.tx(() => {
+      const old = this.s.pairingGet.get();
+      if (!old) return false;
+      this.s.approvalsCancelPairing.run(`unpaired (${old.pairing_id})`, this.now().toISOString());
+      this.s.pairingDel.run();
+      return true;
+    });
+  }
+
+  approval(id: string): ApprovalRow | null {
+    return this.s.approvalGet.get(id) ?? null;
+  }
+
+  insertApproval(row: Pick<ApprovalRow, "id" | "pairing_id" | "decision_id" | "session_id" | "match_key" | "action" | "action_hash" | "decision" | "commands" | "expires_at">): void {
+    this.s.approvalInsert.run(row.id, row.pairing_id, row.decision_id, row.session_id, row.match_key, row.action, row.action_hash, row.decision, row.commands, this.now().toISOString(), row.expires_at);
+  }
+
+  /** Unused, unexpired requests of the same action under the current pairing, newest first. */
+  approvalsFor(matchKey: string, pairingId: string, nowIso: string): ApprovalRow[] {
+    return this.s.approvalsByKey.all(matchKey, pairingId, nowIso);
+  }
+
+  /** pending → a final status; false when it was no longer pending. */
+  resolveApproval(id: string, status: Exclude<ApprovalStatusLocal, "pending">, reason: string): boolean {
+    return this.s.approvalResolve.run(status, reason, this.now().toISOString(), id).changes === 1;
+  }
+
+  /** Single use: true for the one caller that gets to run the approved action. */
+  useApproval(id: string): boolean {
+    return this.s.approvalUse.run(this.now().toISOString(), id).changes === 1;
+  }
+
+  /** Whether a decision with this nonce, or any accepted decision for this request, was seen before. */
+  nonceSeen(requestId: string, nonce: string): boolean {
+    return this.s.nonceSeen.get(nonce, requestId)!.n > 0;
+  }
+
+  /** Records an accepted decision; false when its nonce or request id is already there (a replay). */
+  recordNonce(requestId: string, nonce: string): boolean {
+    try {
+      this.s.nonceInsert.run(nonce, requestId, this.now().toISOString());
+      return true;
+    } catch (error) {
+      if (String((error as { code?: unknown }).code ?? "").startsWith("SQLITE_CONSTRAINT")) return false;
+      throw error;
+    }
+  }
+
+  addGrant(approvalId: string, sessionId: string, command: string, expiresAt: string): void {
+    this.s.grantInsert.run(approvalId, sessionId, command, expiresAt);
+  }
+
+  /** Consumes a grant for this session's command; the approval it came from, or null. */
+  useGrant(sessionId: string, command: string, nowIso: string): string | null {
+    const grant = this.s.grantFind.get(sessionId, command, nowIso);
+    if (!grant) return null;
+    return this.s.grantUse.run(nowIso, grant.id).changes === 1 ? grant.approval_id : null;
   }
 }
 

@@ -7,10 +7,13 @@
  * unreachable, revoked client) and every internal error are block verdicts with the reason, never
  * an error page. A decision that cannot be recorded is not allowed either.
  */
-import { displayToolCall, displayWords, evaluateAnalysis, evaluateArgv, evaluateTool, type Verdict } from "../policy/engine";
-import { basename } from "../policy/matcher";
+import type { ConfigFile } from "../config/file";
+import { displayToolCall, displayWords, evaluateAnalysis, evaluateArgv, evaluateTool, type CommandVerdict, type CompiledPolicySet, type Verdict } from "../policy/engine";
+import { basename, matchWords } from "../policy/matcher";
+import { splitWords } from "../shell/words";
 import type { CheckCommandRequest, CheckRequest, CheckResponse, CheckToolRequest } from "../protocol/daemon";
-import type { ShellAnalyzer } from "../shell/types";
+import type { ShellAnalysis, ShellAnalyzer } from "../shell/types";
+import type { Approvals } from "./approvals";
 import type { CompiledBundle } from "./bundles";
 import type { DaemonDb, SessionRow } from "./db";
 import type { GatewayDecision } from "./gateway-api";
@@ -31,6 +34,10 @@ export interface DeciderDeps {
   kick: () => void;
   /** the agent process among the ancestors of `pid` (a hook asking for an agent session), or null */
   findAgent?: (pid: number) => AgentProcess | null;
+  /** config.json (`auto`: approval mode); default: auto on */
+  config?: () => ConfigFile;
+  /** the approvals half: without it a require_approval is answered as is */
+  approvals?: Approvals;
 }
 
 const INVALID_CREDENTIALS = "invalid session credentials";
@@ -56,6 +63,29 @@ interface Input {
 type Resolved = { session: SessionRow; block: string | null } | { session: null; block: string };
 /** A session to open (or adopt) inside the transaction; `link` is the agent process a hook runs under. */
 type ToOpen = { implicit: true; role: string; link: AgentProcess | null };
+
+/**
+ * The `airlock` subcommands that change the approval guardrails or who approves (docs/approvals.md,
+ * Modes): a shell string a hook hands over that runs one of them is blocked whatever the role's
+ * policies say. `pair` and `approver` are here too: an agent that pairs its own headless approver
+ * could approve its own requests.
+ */
+export const GUARDRAIL_SUBCOMMANDS: ReadonlySet<string> = new Set(["auto-on", "auto-off", "approve", "disapprove", "fail-mode", "unpair", "sign-out", "pair", "approver"]);
+
+/** A block when the analysis runs `airlock <guardrail subcommand>` anywhere (`bash -c`, `env`, `sudo`, a path to the binary...). */
+export function guardrailVerdict(role: string | null, analysis: ShellAnalysis): Verdict | null {
+  for (const c of analysis.commands) {
+    const [name, ...rest] = c.words;
+    if (!name || name.dynamic || basename(name.value) !== "airlock") continue;
+    const sub = rest.find((w) => !w.value.startsWith("-"));
+    if (!sub || sub.dynamic || !GUARDRAIL_SUBCOMMANDS.has(sub.value)) continue;
+    const command = displayWords(["airlock", ...rest.map((w) => w.value)]);
+    const reason = `an agent may not change its own approval guardrails: 'airlock ${sub.value}' is for the user to run in their own terminal (or through the /airlock: commands of the Claude Code plugin)`;
+    const one: CommandVerdict = { verdict: "block", source: "rule", command, via: c.via, policy: null, rule: null, pattern: `airlock ${sub.value}`, reason };
+    return { verdict: "block", source: "rule", role, policy: null, rule: null, pattern: one.pattern, reason, normalized: [command], command, commands: [one] };
+  }
+  return null;
+}
 
 export class Decider {
   private readonly deps: DeciderDeps;
@@ -147,7 +177,9 @@ export class Decider {
       } else {
         verdict = await this.evaluate(input, role!);
       }
-      return this.commit(id, input, verdict, link);
+      const committed = this.commit(id, input, verdict, link);
+      if (committed.response.verdict === "require_approval" && this.deps.approvals) return await this.askApproval(input, verdict, committed);
+      return committed.response;
     } catch (error) {
       const reason = `internal error while checking: ${error instanceof Error ? error.message : String(error)}`;
       this.deps.log.error(reason);
@@ -164,16 +196,85 @@ export class Decider {
       if (error instanceof Error && (error as { code?: string }).code === "not_found") return this.blockVerdict(role, error.message);
       throw error;
     }
-    if (input.kind === "argv") return evaluateArgv(bundle.set, input.argv!);
-    if (input.kind === "tool") return evaluateTool(bundle.set, { tool: input.tool!, path: input.path ?? null, root: input.cwd });
-    return evaluateAnalysis(bundle.set, this.deps.analyzer.analyze(input.command));
+    let verdict: Verdict;
+    if (input.kind === "argv") verdict = evaluateArgv(bundle.set, input.argv!);
+    else if (input.kind === "tool") verdict = evaluateTool(bundle.set, { tool: input.tool!, path: input.path ?? null, root: input.cwd });
+    else {
+      const analysis = this.deps.analyzer.analyze(input.command);
+      verdict = guardrailVerdict(role, analysis) ?? evaluateAnalysis(bundle.set, analysis);
+    }
+    return this.approvalMode(bundle.set, input, verdict);
+  }
+
+  /**
+   * `airlock auto-off` (config.json `auto: false`): what the policy allows still needs approval,
+   * command by command, unless a local auto-approve pattern matches it. Patterns are matched with the
+   * engine's own word-prefix matcher (DESIGN 3: `kubectl get` matches `kubectl --context x get pods`);
+   * a trailing `*` word means the same prefix. Tool calls match as the words `[tool, path]`
+   * (`airlock approve Write`); reads (`Read`) are never gated. Blocks and approvals stay as they are.
+   */
+  private approvalMode(set: CompiledPolicySet, input: Input, verdict: Verdict): Verdict {
+    if (verdict.verdict !== "allow" || this.deps.config?.().auto !== false) return verdict;
+    if (input.kind === "tool" && input.tool === "Read") return verdict;
+    let first: CommandVerdict | null = null;
+    const commands = verdict.commands.map((c): CommandVerdict => {
+      if (c.verdict !== "allow" || c.source === "auto_approve") return c;
+      let words: string[];
+      if (input.kind === "tool") words = [input.tool!, ...(input.path ? [input.path] : [])];
+      else {
+        const split = splitWords(c.command);
+        words = split.ok ? split.words : [];
+      }
+      const auto = set.autoApprove && words.length ? matchWords(set.autoApprove, words.map((value) => ({ value, dynamic: false })), set.profiles).rules[0] : undefined;
+      if (auto) return { ...c, source: "auto_approve", rule: auto.rule, pattern: auto.pattern, reason: `allowed by the local auto-approve pattern ${JSON.stringify(auto.pattern)} (approval mode: airlock auto-off)` };
+      const gated: CommandVerdict = {
+        ...c,
+        verdict: "require_approval",
+        source: "default",
+        policy: null,
+        rule: null,
+        pattern: null,
+        reason: `approval mode is on (airlock auto-off): ${c.command} matches no local auto-approve pattern`,
+      };
+      first ??= gated;
+      return gated;
+    });
+    if (first === null) {
+      // nothing gated: say so when a pattern is what let the deciding command through
+      const auto = commands.find((c, i) => c.source === "auto_approve" && verdict.commands[i]!.source !== "auto_approve" && c.command === verdict.command);
+      return auto ? { ...verdict, source: "auto_approve", rule: auto.rule, pattern: auto.pattern, reason: auto.reason, commands } : verdict;
+    }
+    const g: CommandVerdict = first;
+    return { ...verdict, verdict: "require_approval", source: "default", policy: null, rule: null, pattern: null, reason: g.reason, command: g.command, commands };
+  }
+
+  /** A recorded require_approval → the approvals half: a request to wait for, or the final verdict it came to. */
+  private async askApproval(input: Input, verdict: Verdict, committed: { response: CheckResponse; decision: GatewayDecision }): Promise<CheckResponse> {
+    const { response, decision } = committed;
+    const started = await this.deps.approvals!.start({
+      kind: input.kind,
+      command: input.command,
+      cwd: input.cwd,
+      agent: decision.agent,
+      sessionId: response.session_id,
+      role: response.role,
+      tool: decision.tool,
+      policy: response.policy,
+      rule: response.rule,
+      reason: response.reason,
+      normalized: response.command,
+      commands: input.kind === "command" ? verdict.commands.filter((c) => c.verdict === "require_approval").map((c) => c.command) : [],
+      decision,
+    });
+    if (started.kind === "submitted") return { ...response, approval: started.approval };
+    return { ...response, verdict: started.verdict, reason: started.reason, decision_id: started.decision_id };
   }
 
   /** One transaction: the session (re-checked, or the implicit one created) and the decision row. */
-  private commit(id: string, input: Input, evaluated: Verdict, link: AgentProcess | null): CheckResponse {
+  private commit(id: string, input: Input, evaluated: Verdict, link: AgentProcess | null): { response: CheckResponse; decision: GatewayDecision } {
     const at = this.deps.now().toISOString();
     const { db, sessions } = this.deps;
-    const response = db.tx((): CheckResponse => {
+    const committed = db.tx((): { response: CheckResponse; decision: GatewayDecision } => {
       let verdict = evaluated;
       let session: SessionRow | null = null;
       const caller = input.caller;
@@ -214,7 +315,7 @@ export class Decider {
         decided_at: at,
       };
       db.enqueue("decision", decision);
-      return {
+      const response: CheckResponse = {
         verdict: verdict.verdict,
         decision_id: id,
         session_id: session?.id ?? null,
@@ -224,9 +325,10 @@ export class Decider {
         command: verdict.command,
         reason: verdict.reason,
       };
+      return { response, decision };
     });
     this.deps.kick();
-    return response;
+    return committed;
   }
 
   private toolOf(input: Input, verdict: Verdict): string | null {

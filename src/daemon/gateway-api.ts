@@ -6,6 +6,7 @@
  * Nothing is retried here: sync.ts owns retries and backoff.
  */
 import { GatewayRequestError, knownErrorCode, normalizeBaseUrl } from "../client/gateway";
+import type { ApprovalRecord, Envelope } from "../protocol/approvals";
 import type { ErrorCode } from "../protocol/errors";
 import type { ClientRecord, JsonObject, PolicyRecord, RoleRecord, SessionRecord } from "../protocol/records";
 
@@ -69,6 +70,12 @@ export interface DaemonGatewayApi {
   createSession(body: GatewaySessionBody): Promise<"created" | "exists">;
   sessionStatus(id: string, body: { status: "running" | "exited"; exit_code?: number | null }): Promise<SessionRecord>;
   postDecisions(decisions: GatewayDecision[]): Promise<{ accepted: number; duplicates: number }>;
+  /** `POST /api/v1/approvals`: a sealed request for the paired approver (docs/approvals.md) */
+  createApproval(body: { id: string; pairing_id: string; session_id: string | null; expires_at: string; envelope: Envelope }): Promise<{ approval: ApprovalRecord; approver_online: boolean }>;
+  /** `GET /api/v1/approvals/:id?wait=S`: long-polls up to S seconds (≤ 30) while pending */
+  approval(id: string, waitSeconds: number, signal?: AbortSignal): Promise<ApprovalRecord>;
+  /** `POST /api/v1/approvals/:id/verification`: the verifier's result, audited by the gateway */
+  reportVerification(id: string, body: { ok: boolean; reason: string; verify_ms: number; total_ms: number }): Promise<void>;
 }
 
 export interface GatewayApiOptions {
@@ -170,6 +177,29 @@ export function createGatewayApi(options: GatewayApiOptions): DaemonGatewayApi {
 
     async postDecisions(decisions) {
       return (await req("POST", "/api/v1/decisions", { body: { decisions } })).body as { accepted: number; duplicates: number };
+    },
+
+    async createApproval(body) {
+      const r = await req("POST", "/api/v1/approvals", { body });
+      const answer = r.body as { approval?: ApprovalRecord; approver_online?: unknown };
+      if (!answer?.approval || typeof answer.approval.id !== "string") {
+        throw new GatewayRequestError("invalid_input", `POST ${baseUrl}/api/v1/approvals: ${r.status}: the answer is not an approval`, { method: "POST", url: `${baseUrl}/api/v1/approvals`, status: r.status });
+      }
+      return { approval: answer.approval, approver_online: answer.approver_online === true };
+    },
+
+    async approval(approvalId, waitSeconds, signal) {
+      const wait = Math.max(0, Math.min(30, Math.floor(waitSeconds)));
+      const r = await req("GET", `/api/v1/approvals/${id(approvalId)}?wait=${wait}`, { timeoutMs: timeoutMs + wait * 1000, ...(signal ? { signal } : {}) });
+      const record = r.body as ApprovalRecord;
+      if (!record || typeof record !== "object" || record.id !== approvalId || typeof record.status !== "string") {
+        throw new GatewayRequestError("invalid_input", `GET ${baseUrl}/api/v1/approvals/${approvalId}: 200: the answer is not this approval`, { method: "GET", url: `${baseUrl}/api/v1/approvals/${approvalId}`, status: 200 });
+      }
+      return record;
+    },
+
+    async reportVerification(approvalId, body) {
+      await req("POST", `/api/v1/approvals/${id(approvalId)}/verification`, { body });
     },
   };
 }

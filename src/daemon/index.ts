@@ -20,6 +20,7 @@ import type { DaemonStatus } from "../protocol/daemon";
 import { AirlockError } from "../protocol/errors";
 import { createShellAnalyzer } from "../shell/analyzer";
 import type { ShellAnalyzer } from "../shell/types";
+import { Approvals } from "./approvals";
 import { BundleCache } from "./bundles";
 import { openDaemonDb, type DaemonDb } from "./db";
 import { Decider } from "./decide";
@@ -62,6 +63,13 @@ export interface DaemonDeps {
   findAgent?: (pid: number) => AgentProcess | null;
   /** process names that count as agents (AIRLOCK_KNOWN_AGENTS); default: policies/known-agents.json */
   knownAgents?: readonly string[];
+  /** how long an approval request stays answerable, ms (default APPROVAL_TTL_MS, 10 minutes) */
+  approvalTtlMs?: number;
+}
+
+/** config.json auto_approve → engine patterns: a trailing `*` word (`kubectl get *`) is the word-prefix match the engine already does. */
+export function autoApprovePatterns(patterns: readonly string[]): string[] {
+  return patterns.map((p) => p.trim().replace(/(\s+\*)+$/, "")).filter((p) => p !== "" && p !== "*");
 }
 
 export interface Daemon {
@@ -69,6 +77,7 @@ export interface Daemon {
   readonly sessions: Sessions;
   readonly decider: Decider;
   readonly sync: Sync;
+  readonly approvals: Approvals;
   /** the socket API, callable in-process */
   fetch(req: Request): Promise<Response>;
   status(): DaemonStatus;
@@ -78,22 +87,23 @@ export interface Daemon {
   close(): Promise<void>;
 }
 
-/** config.json, re-read at most once a second when its mtime changes; a broken edit keeps the last good one. */
+/**
+ * config.json, re-read when its mtime (or size) changes — looked at on every call: a stat costs
+ * microseconds, and `airlock auto-off` or `fail-mode` must hold from the next check on. A broken
+ * edit keeps the last good one.
+ */
 export function configReader(path: string, log: Logger): () => ConfigFile {
   const mtime = () => {
     try {
-      return statSync(path).mtimeMs;
+      const st = statSync(path);
+      return `${st.mtimeMs}:${st.size}:${st.ino}`;
     } catch {
-      return -1;
+      return "missing";
     }
   };
   let seen = mtime();
   let cached = readConfigFile(path);
-  let checkedAt = Date.now();
   return () => {
-    const t = Date.now();
-    if (t - checkedAt < 1000) return cached;
-    checkedAt = t;
     const m = mtime();
     if (m !== seen) {
       seen = m;
@@ -132,7 +142,7 @@ export function createDaemon(deps: DaemonDeps): Daemon {
     db,
     profiles: deps.profiles,
     seed: deps.seed ?? loadSeed,
-    autoApprove: () => config().auto_approve,
+    autoApprove: () => autoApprovePatterns(config().auto_approve),
     startedAt: startedAt.getTime(),
   });
   const sync = new Sync({
@@ -147,10 +157,11 @@ export function createDaemon(deps: DaemonDeps): Daemon {
     ...(deps.random ? { random: deps.random } : {}),
   });
   const kick = () => sync.kick();
+  const identity = deps.identity ?? defaultIdentity();
   const sessions = new Sessions({
     db,
     log,
-    identity: deps.identity ?? defaultIdentity(),
+    identity,
     defaultRole,
     knownRole: (role) => sync.knownRole(role),
     kick,
@@ -162,7 +173,18 @@ export function createDaemon(deps: DaemonDeps): Daemon {
       agentNames ??= shippedAgentNames(assetRoot());
       return findAgentAncestor(agentNames, pid);
     });
-  const decider = new Decider({ db, sessions, analyzer: deps.analyzer, policy: (role) => sync.policy(role), defaultRole, now, log, kick, findAgent });
+  const approvals = new Approvals({
+    db,
+    now,
+    log,
+    config,
+    gateway: () => sync.approvalsGateway(),
+    clientId: () => sync.clientId,
+    host: identity.host,
+    kick,
+    ...(deps.approvalTtlMs === undefined ? {} : { ttlMs: deps.approvalTtlMs }),
+  });
+  const decider = new Decider({ db, sessions, analyzer: deps.analyzer, policy: (role) => sync.policy(role), defaultRole, now, log, kick, findAgent, config, approvals });
   const version = deps.version ?? VERSION;
 
   const status = (): DaemonStatus => {
@@ -182,7 +204,7 @@ export function createDaemon(deps: DaemonDeps): Daemon {
     };
   };
 
-  const router = createRouter({ decider, sessions, status, log });
+  const router = createRouter({ decider, sessions, approvals, status, log });
   let reaper: ReturnType<typeof setInterval> | null = null;
   let closed: Promise<void> | null = null;
 
@@ -191,6 +213,7 @@ export function createDaemon(deps: DaemonDeps): Daemon {
     sessions,
     decider,
     sync,
+    approvals,
     fetch: router,
     status,
     start() {
@@ -208,6 +231,7 @@ export function createDaemon(deps: DaemonDeps): Daemon {
         if (reaper) clearInterval(reaper);
         reaper = null;
         await sync.stop();
+        await approvals.close();
         db.close();
       })();
       return closed;

@@ -10,14 +10,19 @@
  *   GET  /v1/sessions[?status=S]   { items: DaemonSession[] }
  *   GET  /v1/sessions/:id          DaemonSession
  *   GET  /v1/status                DaemonStatus
+ *   GET  /v1/identity              DaemonIdentity (the daemon's approval keys, created once)
+ *   GET|POST|DELETE /v1/pairing    the pairing: shown (404 when none), stored, removed
+ *   POST /v1/approvals/:id/wait    WaitRequest → WaitAnswer
  *
  * Errors are `{ code, message, details }` with the HTTP status of their code. A body that fails
  * validation is a 400 naming each field; a check that fails inside is a block verdict, not a 500.
  */
 import * as v from "valibot";
 import { jsonPath } from "../policy/load";
-import { CallerSchema, CheckCommandRequest, CheckRequest, CheckToolRequest, CreateSessionRequest, SessionListQuery, SessionUpdateRequest, type DaemonStatus } from "../protocol/daemon";
+import { StorePairingRequest } from "../protocol/approvals";
+import { CallerSchema, CheckCommandRequest, CheckRequest, CheckToolRequest, CreateSessionRequest, SessionListQuery, SessionUpdateRequest, WaitRequest, type DaemonStatus } from "../protocol/daemon";
 import { AirlockError, type ErrorCode } from "../protocol/errors";
+import type { Approvals } from "./approvals";
 import type { Decider } from "./decide";
 import type { Logger } from "./log";
 import type { Sessions } from "./sessions";
@@ -25,6 +30,7 @@ import type { Sessions } from "./sessions";
 export interface RouteDeps {
   decider: Decider;
   sessions: Sessions;
+  approvals: Approvals;
   status: () => DaemonStatus;
   log: Logger;
 }
@@ -104,7 +110,7 @@ function methodNotAllowed(method: string, path: string, allowed: string): Respon
 }
 
 export function createRouter(deps: RouteDeps): (req: Request) => Promise<Response> {
-  const { decider, sessions } = deps;
+  const { decider, sessions, approvals } = deps;
   return async (req) => {
     const url = new URL(req.url);
     const path = url.pathname;
@@ -130,6 +136,29 @@ export function createRouter(deps: RouteDeps): (req: Request) => Promise<Respons
             return json({ items: sessions.list(q.status, q.limit) });
           }
           return methodNotAllowed(method, path, "GET, POST");
+        case "/v1/identity":
+          if (method !== "GET") return methodNotAllowed(method, path, "GET");
+          return json(await approvals.identity());
+        case "/v1/pairing": {
+          if (method === "GET") {
+            const pairing = approvals.pairing();
+            if (!pairing) throw new AirlockError("not_found", "this workstation is not paired with an approver (airlock pair)");
+            return json(pairing);
+          }
+          if (method === "POST") return json(await approvals.pair(await body(req, StorePairingRequest)));
+          if (method === "DELETE") {
+            if (!approvals.unpair()) throw new AirlockError("not_found", "this workstation is not paired with an approver");
+            return json({ removed: true });
+          }
+          return methodNotAllowed(method, path, "GET, POST, DELETE");
+        }
+      }
+      if (path.startsWith("/v1/approvals/") && path.endsWith("/wait")) {
+        if (method !== "POST") return methodNotAllowed(method, path, "POST");
+        const id = decodeURIComponent(path.slice("/v1/approvals/".length, -"/wait".length));
+        if (!SESSION_ID.test(id)) throw new AirlockError("invalid_input", "invalid param.id: must be an approval id", [{ path: "param.id", message: "must be an approval id" }]);
+        const w = await body(req, WaitRequest);
+        return json(await approvals.wait(id, w.timeout_ms, w.final, req.signal));
       }
       if (path.startsWith("/v1/sessions/")) {
         const rest = path.slice("/v1/sessions/".length);

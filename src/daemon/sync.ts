@@ -232,6 +232,21 @@ export class Sync {
     this.kick(0);
   }
 
+  /** The gateway of the current enrollment for approval requests; null when standalone or revoked. */
+  approvalsGateway(): { api: DaemonGatewayApi; clientId: string } | null {
+    try {
+      if (this.deps.db.dataVersion() !== this.dataVersion) this.loadEnrollment();
+    } catch (error) {
+      this.deps.log.warn(`cannot read the enrollment: ${errorText(error)}`);
+    }
+    if (!this.api || !this.enrollment || this.enrollment.revoked_at) return null;
+    return { api: this.api, clientId: this.enrollment.client_id };
+  }
+
+  get clientId(): string | null {
+    return this.enrollment?.client_id ?? this.deps.db.enrollment()?.client_id ?? null;
+  }
+
   get enrolled(): boolean {
     return this.enrollment !== null;
   }

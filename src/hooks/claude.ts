@@ -6,11 +6,13 @@
  *        `tool_input.file_path`; NotebookEdit `tool_input.notebook_path`; MCP tools `mcp__<server>__<tool>`.
  * Out: exit 0 and `{"hookSpecificOutput":{"hookEventName":"PreToolUse","permissionDecision":"deny"|"ask",
  *      "permissionDecisionReason":"..."}}`. Allow prints nothing: `permissionDecision: "allow"` would
- *      skip Claude Code's own permission prompt, and Airlock's allow only means no rule objects.
+ *      skip Claude Code's own permission prompt, and Airlock's allow only means no rule objects —
+ *      except after a verified approval: the human approved this exact call already, so "allow".
+ *      An approval still pending when the wait ends is a deny saying: approve it there, then retry.
  * Any other exit, a crash or a timeout lets the call through, so core.ts turns every failure into a deny.
  */
 import * as v from "valibot";
-import { askText, denyText, HookInputError, Obj, parseWith, Str, type Adapter, type Check, type HookCall, type Outcome } from "./core";
+import { approvalPendingText, askText, denyText, HookInputError, Obj, parseWith, Str, type Adapter, type Check, type HookCall, type Outcome } from "./core";
 
 const Payload = v.looseObject({ session_id: Str, cwd: Str, hook_event_name: Str, tool_name: Str, tool_input: Obj });
 
@@ -46,7 +48,7 @@ function parse(input: unknown): HookCall {
   return { event: p.hook_event_name, sessionId: p.session_id, cwd: p.cwd, toolName: p.tool_name, checks: claudeStyleChecks(p.tool_name, p.tool_input) };
 }
 
-function decision(permissionDecision: "deny" | "ask", reason: string): string {
+function decision(permissionDecision: "deny" | "ask" | "allow", reason: string): string {
   return JSON.stringify({ hookSpecificOutput: { hookEventName: "PreToolUse", permissionDecision, permissionDecisionReason: reason } });
 }
 
@@ -56,8 +58,12 @@ export const claude: Adapter = {
   // command hooks default to 600 s; the plugin's hooks.json sets its own (pass it as --timeout)
   defaultTimeoutSec: 600,
   parse,
+  waitsForApproval: true,
   answer(o: Outcome) {
+    // a human approved this exact call on the paired approver: Claude Code's own prompt would ask twice
+    if (o.verdict === "allow" && o.approved) return { stdout: decision("allow", `airlock: ${o.reason}`), exitCode: 0 };
     if (o.verdict === "allow") return { stdout: "", exitCode: 0 };
+    if (o.verdict === "require_approval" && o.approval) return { stdout: decision("deny", approvalPendingText(o)), exitCode: 0 };
     if (o.verdict === "require_approval") return { stdout: decision("ask", askText(o)), exitCode: 0 };
     return { stdout: decision("deny", denyText(o)), exitCode: 0 };
   },

@@ -13,7 +13,7 @@
  */
 import * as v from "valibot";
 import { claudeStyleChecks } from "./claude";
-import { approvalDenyText, denyText, HookInputError, Obj, parseWith, Str, type Adapter, type Check, type HookCall, type Outcome } from "./core";
+import { approvalDenyText, approvalPendingText, denyText, HookInputError, Obj, parseWith, Str, type Adapter, type Check, type HookCall, type Outcome } from "./core";
 
 const Payload = v.looseObject({ session_id: Str, cwd: Str, hook_event_name: Str, tool_name: Str, tool_input: Obj });
 
@@ -71,8 +71,12 @@ export const codex: Adapter = {
   label: "Codex",
   defaultTimeoutSec: 600,
   parse,
+  // Codex honours only deny: waiting would hold its turn without a way to say "approved"; the request
+  // is with the approver already, and the retry after the human approved consumes it
+  waitsForApproval: false,
   answer(o: Outcome) {
     if (o.verdict === "allow") return { stdout: "", exitCode: 0 };
+    if (o.verdict === "require_approval" && o.approval) return { stdout: deny(approvalPendingText(o)), exitCode: 0 };
     if (o.verdict === "require_approval") return { stdout: deny(approvalDenyText(o, "Codex")), exitCode: 0 };
     return { stdout: deny(denyText(o)), exitCode: 0 };
   },

@@ -11,13 +11,20 @@
  * mode `open` (then no opinion, with a warning on stderr). A verdict the daemon gives is never a
  * failure: a parser `unknown` on a role without approvals is a block by policy and stays a deny.
  * Nothing here throws to the caller, and nothing is written to stdout but the answer.
+ *
+ * Approvals (docs/approvals.md): a `require_approval` answer carries the request the daemon sent to
+ * the paired approver. An adapter that can wait (`waitsForApproval`: Claude Code, Cursor, Gemini
+ * CLI) waits for the daemon's verified answer within its own budget (the agent's hook timeout less
+ * 5 s, at most AIRLOCK_APPROVAL_TIMEOUT); one that cannot (Codex) answers at once. Approved →
+ * allow; still pending → a deny telling the agent to have the user approve, then retry (the retry
+ * consumes the approval, once); denied or a rejected signature → deny.
  */
 import * as v from "valibot";
 import { createDaemonClient, DaemonUnavailable, isCheckResponse } from "../client/daemon";
 import { failModeOf, leanEnv, type LeanEnv } from "../config/lean";
 import { err, out } from "../config/stdio";
 import { blockMessage } from "../protocol/block";
-import type { Caller, CheckResponse } from "../protocol/daemon";
+import type { Caller, CheckApproval, CheckResponse, WaitAnswer } from "../protocol/daemon";
 
 export type HookAgent = "claude" | "codex" | "cursor" | "gemini";
 
@@ -55,6 +62,10 @@ export interface Outcome {
   decision: string | null;
   /** Airlock could not judge (input, daemon, internal error, deadline): the fail mode applies */
   failure: boolean;
+  /** require_approval: the request with the paired approver (still pending while the verdict is require_approval) */
+  approval?: CheckApproval | null;
+  /** allow: a human approved this exact call on the paired approver and the daemon verified the signature */
+  approved?: boolean;
 }
 
 export interface Answer {
@@ -73,6 +84,8 @@ export interface Adapter {
   parse(input: unknown): HookCall;
   /** the outcome in the agent's protocol */
   answer(outcome: Outcome, call: HookCall | null): Answer;
+  /** whether the hook may wait for a human's approval (the agent waits for the hook); else it answers at once */
+  waitsForApproval: boolean;
 }
 
 /** The longest a hook waits for a verdict: the daemon answers in milliseconds, so 10 s means it is hung. */
@@ -126,9 +139,28 @@ export function denyText(o: Outcome): string {
 export function approvalDenyText(o: Outcome, label: string): string {
   return blockMessage(clip(o.subject, 2000), {
     reason: `approval required: ${o.reason}`,
-    approval: `${label}'s hook cannot ask a human, so Airlock denies it here. Stop and ask the user to approve it: they can run it themselves in their own terminal, or ask their platform team to change the role's policy. Airlock's approver (airlock pair) is not available yet.`,
+    approval: `${label}'s hook cannot ask a human, so Airlock denies it here. Stop and ask the user to approve it: they can run it themselves in their own terminal, or ask their platform team to change the role's policy.`,
     ...details(o),
   });
+}
+
+/**
+ * A request is with the paired approver and not decided yet: not a block (nothing is wrong with the
+ * command), so the lines say what the agent should do instead: tell the user, retry once approved.
+ */
+export function approvalPendingText(o: Outcome): string {
+  const a = o.approval;
+  const where = a ? `on the user's paired Airlock approver (fingerprint ${a.fingerprint})` : "on the user's paired Airlock approver";
+  const lines = [
+    "airlock: APPROVAL PENDING",
+    `airlock: command=${clip(o.subject, 2000)}`,
+    "airlock: result=not run yet; a human must approve it first.",
+    `airlock: ai_instruction=Stop and tell the user that this command waits for their approval ${where}. Once they have approved it there, run this exact command again (the retry goes through once); do not change it or run it another way.`,
+    `airlock: reason=approval pending on your paired device — approve it there, then retry (${o.reason})`,
+  ];
+  if (a) lines.push(`airlock: approval=${a.id}`, `airlock: expires_at=${a.expires_at}`);
+  for (const [key, value] of Object.entries(details(o))) if (value) lines.push(`airlock: ${key}=${value}`);
+  return `${lines.map((l) => l.replaceAll(/\r\n|\r|\n/g, " ")).join("\n")}\n`;
 }
 
 /** The reason shown with an `ask`: the human reads it in the agent's permission prompt. */
@@ -142,7 +174,9 @@ export function askText(o: Outcome): string {
 export function userLine(o: Outcome): string {
   const what = clip(o.subject.replaceAll(/\s+/g, " "), 200);
   if (o.verdict === "block") return `Airlock blocked ${what}: ${clip(o.reason, 300)}`;
+  if (o.verdict === "require_approval" && o.approval) return `Airlock: approve ${what} on your paired approver (${o.approval.fingerprint}), then retry`;
   if (o.verdict === "require_approval") return `Airlock: ${what} needs approval: ${clip(o.reason, 300)}`;
+  if (o.approved) return `Airlock: ${what} approved on your paired approver`;
   return `Airlock allowed ${what}`;
 }
 
@@ -190,6 +224,33 @@ function defaultDeps(env: LeanEnv): HookDeps {
   };
 }
 
+/** The longest a hook waits for a human, whatever the agent's timeout. */
+export const MAX_APPROVAL_WAIT_MS = 300_000;
+
+/** How long a hook may wait for an approval: the agent's hook timeout less 5 s, at most AIRLOCK_APPROVAL_TIMEOUT and MAX_APPROVAL_WAIT_MS. */
+export function approvalWaitMs(adapter: Pick<Adapter, "defaultTimeoutSec">, env: Pick<LeanEnv, "approvalTimeoutMs">, timeoutSec?: number): number {
+  const timeout = timeoutSec !== undefined && Number.isFinite(timeoutSec) && timeoutSec > 0 ? timeoutSec : adapter.defaultTimeoutSec;
+  return Math.max(0, Math.min(MAX_APPROVAL_WAIT_MS, env.approvalTimeoutMs, Math.floor(timeout * 1000) - 5000));
+}
+
+/** Waits for the daemon's verified answer to the outcome's approval request, within `leftMs`. */
+async function awaitApproval(outcome: Outcome, d: HookDeps, leftMs: number): Promise<Outcome> {
+  const approval = outcome.approval!;
+  if (leftMs < 500) return outcome;
+  let w: WaitAnswer;
+  try {
+    w = (await d.request(`/v1/approvals/${encodeURIComponent(approval.id)}/wait`, { timeout_ms: Math.floor(leftMs), final: false }, Math.floor(leftMs) + 2000)) as WaitAnswer;
+    if (typeof w?.allow !== "boolean" || typeof w.reason !== "string" || typeof w.status !== "string") throw new Error("the daemon's answer to the wait is not an outcome");
+  } catch (error) {
+    const why = error instanceof DaemonUnavailable ? error.message : `internal error while waiting for approval: ${error instanceof Error ? error.message : String(error)}`;
+    return { ...outcome, verdict: "block", reason: why, failure: true };
+  }
+  const decision = w.decision_id ?? outcome.decision;
+  if (w.allow) return { ...outcome, verdict: "allow", reason: w.reason, decision, approved: w.status === "approved" };
+  if (w.status === "pending") return { ...outcome, reason: w.reason };
+  return { ...outcome, verdict: "block", reason: w.reason, decision, approval: null };
+}
+
 function failure(subject: string, reason: string): Outcome {
   return { verdict: "block", subject, reason, policy: null, rule: null, role: null, session: null, decision: null, failure: true };
 }
@@ -211,6 +272,7 @@ function fromResponse(check: Check, r: CheckResponse): Outcome {
     session: r.session_id,
     decision: r.decision_id,
     failure: false,
+    approval: r.approval ?? null,
   };
 }
 
@@ -290,6 +352,10 @@ export async function hookAnswer(adapter: Adapter, options: HookOptions = {}, in
       return failure(subject, `internal error while checking: ${error instanceof Error ? error.message : String(error)}`);
     });
     outcome = await Promise.race([work, deadline]);
+    if (timer !== undefined) clearTimeout(timer);
+    if (outcome.verdict === "require_approval" && outcome.approval && adapter.waitsForApproval) {
+      outcome = await awaitApproval(outcome, d, approvalWaitMs(adapter, d.env, options.timeoutSec) - (d.now() - started));
+    }
   } catch (error) {
     outcome = failure("(hook input)", `internal error while checking: ${error instanceof Error ? error.message : String(error)}`);
   } finally {

@@ -11,7 +11,7 @@
  *      nothing is refused. beforeReadFile has no ask: require_approval is a deny saying so.
  */
 import * as v from "valibot";
-import { approvalDenyText, askText, denyText, HookInputError, mcpName, parseWith, Str, userLine, type Adapter, type Check, type HookCall, type Outcome } from "./core";
+import { approvalDenyText, approvalPendingText, askText, denyText, HookInputError, mcpName, parseWith, Str, userLine, type Adapter, type Check, type HookCall, type Outcome } from "./core";
 
 const Base = v.looseObject({ hook_event_name: Str, conversation_id: Str });
 
@@ -91,8 +91,12 @@ export const cursor: Adapter = {
   // Cursor's reference gives no default; the installed hook passes its own with --timeout
   defaultTimeoutSec: 30,
   parse,
+  waitsForApproval: true,
   answer(o: Outcome, call: HookCall | null) {
     if (o.verdict === "allow") return { stdout: JSON.stringify({ permission: "allow" }), exitCode: 0 };
+    if (o.verdict === "require_approval" && o.approval) {
+      return { stdout: JSON.stringify({ permission: "deny", user_message: userLine(o), agent_message: approvalPendingText(o) }), exitCode: 0 };
+    }
     if (o.verdict === "require_approval" && call !== null && CAN_ASK.has(call.event)) {
       return { stdout: JSON.stringify({ permission: "ask", user_message: userLine(o), agent_message: askText(o) }), exitCode: 0 };
     }

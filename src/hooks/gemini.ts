@@ -10,7 +10,7 @@
  *      allow → `{}` (no opinion: Gemini CLI's own confirmation rules still apply).
  */
 import * as v from "valibot";
-import { askText, denyText, HookInputError, mcpName, Obj, parseWith, Str, userLine, type Adapter, type Check, type HookCall, type Outcome } from "./core";
+import { approvalPendingText, askText, denyText, HookInputError, mcpName, Obj, parseWith, Str, userLine, type Adapter, type Check, type HookCall, type Outcome } from "./core";
 
 const Payload = v.looseObject({ session_id: Str, cwd: Str, hook_event_name: Str, tool_name: Str, tool_input: Obj });
 
@@ -47,8 +47,10 @@ export const gemini: Adapter = {
   // hook timeout default: 60000 ms
   defaultTimeoutSec: 60,
   parse,
+  waitsForApproval: true,
   answer(o: Outcome) {
     if (o.verdict === "allow") return { stdout: "{}", exitCode: 0 };
+    if (o.verdict === "require_approval" && o.approval) return { stdout: JSON.stringify({ decision: "deny", reason: approvalPendingText(o), systemMessage: userLine(o) }), exitCode: 0 };
     if (o.verdict === "require_approval") return { stdout: JSON.stringify({ decision: "ask", reason: askText(o), systemMessage: userLine(o) }), exitCode: 0 };
     return { stdout: JSON.stringify({ decision: "deny", reason: denyText(o), systemMessage: userLine(o) }), exitCode: 0 };
   },

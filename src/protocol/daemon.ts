@@ -12,6 +12,12 @@
  *   GET  /v1/sessions[?status=S]   { items: DaemonSession[] }
  *   GET  /v1/sessions/:id          DaemonSession
  *   GET  /v1/status                DaemonStatus
+ *   GET  /v1/identity              DaemonIdentity: the daemon's public keys (created once) and client id
+ *   GET  /v1/pairing               DaemonPairing, or 404 not_found when there is none
+ *   POST /v1/pairing               StorePairingRequest → DaemonPairing (409 conflict: the fingerprint
+ *                                  is not the one the keys give)
+ *   DELETE /v1/pairing             { removed: true }, or 404 not_found when there was none
+ *   POST /v1/approvals/:id/wait    WaitRequest → WaitAnswer (docs/approvals.md, Daemon socket API)
  */
 import * as v from "valibot";
 
@@ -67,6 +73,40 @@ export const CheckToolRequest = v.strictObject({
 });
 export type CheckToolRequest = v.InferOutput<typeof CheckToolRequest>;
 
+/** The approval request a `require_approval` answer carries (docs/approvals.md). */
+export interface CheckApproval {
+  id: string;
+  expires_at: string;
+  /** whether an approver socket of the pairing was connected when the request was posted; null when an earlier pending request of the same action was reused */
+  approver_online: boolean | null;
+  /** the pairing's fingerprint, for the "waiting for approval" line */
+  fingerprint: string;
+  /** an earlier pending request of the same action (nothing new was sent to the approver) */
+  reused: boolean;
+}
+
+/**
+ * `POST /v1/approvals/:id/wait`: docs/approvals.md's `{timeout_ms}` plus `final` (default false):
+ * the caller gives up at the end of this wait (the shim), so a timeout is the outcome and the fail
+ * mode decides it; a hook that will see the agent retry waits with `final: false` and gets `pending`.
+ */
+export const WaitRequest = v.strictObject({
+  timeout_ms: v.pipe(v.number("must be a number"), v.integer("must be an integer"), v.minValue(0, "must not be negative"), v.maxValue(600_000, "must be at most 600000")),
+  final: v.optional(v.boolean("must be true or false"), false),
+});
+
+/**
+ * The wait's answer: docs/approvals.md's `{status, reason}` plus `allow`, the daemon's final say
+ * (approved and verified, or an availability failure under fail mode open), and the id of the
+ * decision recorded for it, if one was.
+ */
+export interface WaitAnswer {
+  status: "approved" | "denied" | "pending" | "expired" | "rejected" | "unavailable";
+  reason: string;
+  allow: boolean;
+  decision_id: string | null;
+}
+
 export interface CheckResponse {
   verdict: "allow" | "require_approval" | "block";
   /** the id the decision is recorded (and shipped to the gateway) under */
@@ -78,6 +118,8 @@ export interface CheckResponse {
   /** the deciding command, normalized */
   command: string | null;
   reason: string;
+  /** with `require_approval`: the request the caller can wait for (`POST /v1/approvals/:id/wait`) */
+  approval?: CheckApproval;
 }
 
 export const CreateSessionRequest = v.strictObject({

@@ -7,12 +7,16 @@
  *
  * Governed and anything goes wrong (daemon unreachable, bad answer, internal error) → blocked,
  * unless fail mode was set to `open` explicitly. Only main.ts exits: this returns the code.
+ *
+ * A `require_approval` answer carries the request the daemon sent to the paired approver: the shim
+ * says so on stderr and waits (AIRLOCK_APPROVAL_TIMEOUT, default 120 s; Ctrl-C cancels). The
+ * daemon verifies the signed decision and has the last word (`allow`): the real tool runs only then.
  */
 import { assetRoot } from "../config/asset-root";
 import { failModeOf, leanEnv } from "../config/lean";
 import { err } from "../config/stdio";
 import { createDaemonClient, DaemonUnavailable, isCheckResponse } from "../client/daemon";
-import type { Caller } from "../protocol/daemon";
+import type { Caller, CheckResponse, WaitAnswer } from "../protocol/daemon";
 import { blockMessage } from "../protocol/block";
 import { findAgentAncestor, shippedAgentNames } from "./ancestry";
 import { armSignals, runTool, signalExitCode, type SignalRelay } from "./exec";
@@ -77,6 +81,7 @@ async function decideAndRun(tool: string, args: readonly string[], relay: Signal
     );
     if (!isCheckResponse(answer)) throw new Error("the daemon's answer is not a verdict");
     if (answer.verdict === "allow") return runReal(tool, args, env, relay);
+    if (answer.verdict === "require_approval" && answer.approval) return await waitForApproval(tool, args, command, answer, env, relay);
     err(
       blockMessage(command, {
         reason: answer.verdict === "require_approval" ? `approval required: ${answer.reason}` : answer.reason,
@@ -96,5 +101,42 @@ async function decideAndRun(tool: string, args: readonly string[], relay: Signal
     return runReal(tool, args, env, relay);
   }
   err(blockMessage(command, { reason: `${reason} (fail mode closed)` }));
+  return 126;
+}
+
+const WAIT_SLACK_MS = 5000;
+
+/** The request is with the paired approver: wait for the daemon's verified answer, then run or block. */
+async function waitForApproval(tool: string, args: readonly string[], command: string, check: CheckResponse, env: ReturnType<typeof leanEnv>, relay: SignalRelay): Promise<number> {
+  const approval = check.approval!;
+  const timeoutMs = env.approvalTimeoutMs;
+  const shown = command.length > 200 ? `${command.slice(0, 199)}…` : command;
+  const offline = approval.approver_online === false ? " (no approver is connected right now)" : "";
+  err(`airlock: waiting for approval of ${JSON.stringify(shown)} on your paired approver (fingerprint ${approval.fingerprint})${offline}, up to ${Math.round(timeoutMs / 1000)}s — Ctrl-C to cancel\n`);
+  const cancelled = new Promise<"signal">((resolve) => relay.onSignal(() => resolve("signal")));
+  const waited = createDaemonClient(env.socket).request<WaitAnswer>("POST", `/v1/approvals/${encodeURIComponent(approval.id)}/wait`, { timeout_ms: timeoutMs, final: true }, timeoutMs + WAIT_SLACK_MS);
+  waited.catch(() => {});
+  const outcome = await Promise.race([waited, cancelled]);
+  if (outcome === "signal") {
+    err(`airlock: approval of ${JSON.stringify(shown)} cancelled; the real executable was not run\n`);
+    relay.disarm();
+    return signalExitCode(relay.pending ?? "SIGINT");
+  }
+  if (typeof outcome?.allow !== "boolean" || typeof outcome.reason !== "string") throw new Error("the daemon's answer to the wait is not an outcome");
+  if (outcome.allow) {
+    if (outcome.status !== "approved") err(`airlock: warning: ${outcome.reason}\n`);
+    return runReal(tool, args, env, relay);
+  }
+  err(
+    blockMessage(command, {
+      reason: outcome.reason,
+      approval: `${approval.id} (${outcome.status})`,
+      policy: check.policy,
+      rule: check.rule,
+      role: check.role,
+      session: check.session_id,
+      decision: outcome.decision_id ?? check.decision_id,
+    }),
+  );
   return 126;
 }

@@ -16,6 +16,8 @@ export interface SignalRelay {
   /** the first signal received while no child was running, if any */
   readonly pending: Forwarded | null;
   attach(child: Subprocess): void;
+  /** calls `fn` on the first signal received while no child runs (a shim waiting for approval cancels) */
+  onSignal(fn: () => void): void;
   disarm(): void;
 }
 
@@ -26,10 +28,12 @@ export function armSignals(): SignalRelay {
   // (asked only when a SIGINT arrives: touching process.stdin costs milliseconds at start-up)
   let child: Subprocess | null = null;
   let pending: Forwarded | null = null;
+  const listeners: (() => void)[] = [];
   const forward = (signal: Forwarded) => {
     if (signal === "SIGINT" && child && process.stdin.isTTY) return;
     if (!child) {
       pending ??= signal;
+      for (const fn of listeners.splice(0)) fn();
       return;
     }
     try {
@@ -47,6 +51,10 @@ export function armSignals(): SignalRelay {
     attach(c) {
       child = c;
       if (pending) forward(pending);
+    },
+    onSignal(fn) {
+      if (pending) fn();
+      else listeners.push(fn);
     },
     disarm() {
       for (const [signal, handler] of handlers) process.off(signal, handler);

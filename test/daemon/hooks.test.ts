@@ -100,7 +100,9 @@ describe("agent sessions (a hook's own session id)", () => {
     db.run("UPDATE sessions SET role = 'approval-required-agent' WHERE id = ?", [shim.session_id]);
     db.close();
     const hook = (await d.call("POST", "/v1/check-command", { caller: agentSession("adopting", { pid: 7 }), command: "make deploy", cwd: "/w" })).body;
-    expect(hook).toMatchObject({ verdict: "require_approval", session_id: shim.session_id, role: "approval-required-agent" });
+    // the role's default require_approval decides; standalone and unpaired, approval cannot be asked: blocked
+    expect(hook).toMatchObject({ verdict: "block", session_id: shim.session_id, role: "approval-required-agent" });
+    expect(hook.reason).toContain("approval required, but no approver is paired");
   });
 
   test("revoking the agent process's session is not undone by a new agent session id", async () => {

@@ -38,10 +38,11 @@ describe("standalone mode", () => {
     await using d = await startTestDaemon({ config: { default_role: "approval-required-agent" } });
     const caller = { kind: "ancestry", agent: "claude", agent_pid: process.pid };
     const before = await d.check(caller, ["make", "build"]);
-    expect(before).toMatchObject({ verdict: "require_approval", role: "approval-required-agent" });
+    // the role's default is require_approval; standalone and unpaired, approval cannot be asked: blocked
+    expect(before).toMatchObject({ verdict: "block", role: "approval-required-agent" });
+    expect(before.reason).toContain("approval required, but no approver is paired");
 
     writeFileSync(d.paths.config, JSON.stringify({ default_role: "approval-required-agent", auto_approve: ["make build"] }));
-    await Bun.sleep(1100); // re-read at most once a second
     const after = await d.check(caller, ["make", "build"]);
     expect(after.verdict).toBe("allow");
     expect(after.reason).toContain("auto-approve");

@@ -268,6 +268,9 @@ describe("a gateway that does not answer", () => {
       createSession: () => hang(),
       sessionStatus: () => hang(),
       postDecisions: () => hang(),
+      createApproval: () => hang(),
+      approval: (_id, _wait, signal) => hang(signal),
+      reportVerification: () => hang(),
     };
     await using d = await startTestDaemon({ deps: { gatewayApi: () => silent, timing: { enrollPollMs: 50, inlineFetchMs: 300, reapMs: 100, retryBaseMs: 50, retryMaxMs: 400, feedWaitSeconds: 2, requestTimeoutMs: 2000 } } });
     const other = openDaemonDb(d.paths.daemonDb); // another process's connection, like 'airlock client enroll'

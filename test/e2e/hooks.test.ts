@@ -23,7 +23,8 @@ const HEAD =
   "airlock: ai_instruction=Stop. Do not retry this command, call the real binary, change PATH, use sudo, run outside the sandbox, or inspect wrappers to bypass Airlock.\n";
 const head = (command: string) => HEAD.replace("COMMAND", command);
 
-type Answer = "deny" | "ask" | "allow" | "approval-deny";
+/** `approval-unavailable`: require_approval with no approver paired (this world pairs none): the deny of fail mode closed */
+type Answer = "deny" | "ask" | "allow" | "approval-deny" | "approval-unavailable";
 
 /**
  * The verdict under the default role (default-agent), and the command the block lines name.
@@ -33,9 +34,9 @@ const EXPECTED: Record<Agent, Record<string, [Answer, string]>> = {
   claude: {
     "pretooluse-bash-terraform-apply": ["deny", "cd infra && terraform apply -auto-approve"],
     "pretooluse-bash-terraform-plan": ["allow", ""],
-    "pretooluse-bash-helm-upgrade": ["ask", "helm upgrade web ./chart -n prod"],
+    "pretooluse-bash-helm-upgrade": ["approval-unavailable", "helm upgrade web ./chart -n prod"],
     "pretooluse-bash-pipeline-delete": ["deny", "kubectl get pods -o name | grep web | xargs kubectl delete"],
-    "pretooluse-bash-parse-error": ["ask", "echo $("],
+    "pretooluse-bash-parse-error": ["approval-unavailable", "echo $("],
     "pretooluse-write-env": ["deny", "Write /home/dev/project/.env"],
     "pretooluse-edit-source": ["allow", ""],
     "pretooluse-multiedit-pem": ["deny", "MultiEdit /home/dev/project/certs/server.pem"],
@@ -46,8 +47,8 @@ const EXPECTED: Record<Agent, Record<string, [Answer, string]>> = {
   codex: {
     "pretooluse-bash-terraform-apply": ["deny", "terraform -chdir=infra apply -auto-approve"],
     "pretooluse-bash-terraform-plan": ["allow", ""],
-    "pretooluse-bash-helm-upgrade": ["approval-deny", "helm upgrade web ./chart"],
-    "pretooluse-bash-parse-error": ["approval-deny", "echo $("],
+    "pretooluse-bash-helm-upgrade": ["approval-unavailable", "helm upgrade web ./chart"],
+    "pretooluse-bash-parse-error": ["approval-unavailable", "echo $("],
     "pretooluse-apply-patch-env": ["deny", "Write .env"],
     "pretooluse-apply-patch-source": ["allow", ""],
     "pretooluse-mcp-create-issue": ["allow", ""],
@@ -55,8 +56,8 @@ const EXPECTED: Record<Agent, Record<string, [Answer, string]>> = {
   cursor: {
     "before-shell-execution-terraform-apply": ["deny", "terraform apply -auto-approve"],
     "before-shell-execution-ls": ["allow", ""],
-    "before-shell-execution-helm-upgrade": ["ask", "helm upgrade web ./chart"],
-    "before-shell-execution-parse-error": ["ask", "echo $("],
+    "before-shell-execution-helm-upgrade": ["approval-unavailable", "helm upgrade web ./chart"],
+    "before-shell-execution-parse-error": ["approval-unavailable", "echo $("],
     "before-mcp-execution": ["allow", ""],
     "before-read-file-env": ["allow", ""],
     "pre-tool-use-write-env": ["deny", "Write /home/dev/project/.env.local"],
@@ -65,8 +66,8 @@ const EXPECTED: Record<Agent, Record<string, [Answer, string]>> = {
   gemini: {
     "beforetool-run-shell-terraform-destroy": ["deny", "terraform destroy -auto-approve"],
     "beforetool-run-shell-git-status": ["allow", ""],
-    "beforetool-run-shell-kubectl-apply": ["ask", "kubectl apply -f deploy.yaml"],
-    "beforetool-run-shell-parse-error": ["ask", "echo $("],
+    "beforetool-run-shell-kubectl-apply": ["approval-unavailable", "kubectl apply -f deploy.yaml"],
+    "beforetool-run-shell-parse-error": ["approval-unavailable", "echo $("],
     "beforetool-write-file-pem": ["deny", "Write /home/dev/project/tls/private.pem"],
     "beforetool-replace-source": ["allow", ""],
     "beforetool-mcp-create-issue": ["allow", ""],
@@ -112,6 +113,7 @@ function expectAnswer(agent: Agent, r: RunResult, answer: Answer, command: strin
   }
   if (answer === "ask") expect(text).toStartWith(`airlock: APPROVAL REQUIRED\nairlock: command=${command}\nairlock: reason=`);
   else expect(text).toStartWith(head(command));
+  if (answer === "approval-unavailable") expect(text).toContain("\nairlock: reason=approval required, but no approver is paired with this workstation (run airlock pair) (fail mode closed)\n");
   if (answer === "approval-deny") {
     expect(text).toContain("airlock: reason=approval required: ");
     expect(text).toContain("airlock: approval=Codex's hook cannot ask a human, so Airlock denies it here. Stop and ask the user to approve it");
