@@ -35,6 +35,8 @@ export class ApiError extends Error {
 /** A readable line for an error, with the field-level details the gateway gave. */
 export function describeError(error: unknown): string {
   if (error instanceof ApiError) {
+    // a conflict's message already names what is in the way
+    if (error.code === "conflict") return error.message;
     const details = error.details.map((d) => (d.path ? `${d.path}: ${d.message}` : d.message));
     return details.length > 0 ? `${error.message} (${details.join("; ")})` : error.message;
   }
@@ -42,8 +44,8 @@ export function describeError(error: unknown): string {
   return (error as Error)?.message ?? String(error);
 }
 
-export async function request<T>(method: string, path: string, body?: unknown, with_token: string | null = token.value): Promise<T> {
-  const headers: Record<string, string> = { accept: "application/json" };
+export async function request<T>(method: string, path: string, body?: unknown, with_token: string | null = token.value, extra: Record<string, string> = {}): Promise<T> {
+  const headers: Record<string, string> = { accept: "application/json", ...extra };
   if (with_token) headers.authorization = `Bearer ${with_token}`;
   if (body !== undefined) headers["content-type"] = "application/json";
   const res = await fetch(path, { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
@@ -64,7 +66,12 @@ export async function request<T>(method: string, path: string, body?: unknown, w
 
 export const get = <T>(path: string) => request<T>("GET", path);
 export const post = <T>(path: string, body?: unknown) => request<T>("POST", path, body ?? {});
-export const put = <T>(path: string, body: unknown) => request<T>("PUT", path, body);
+/** a PUT; with `ifVersion`, sent as `If-Match` so a document changed by someone else meanwhile is refused (409) */
+export const put = <T>(path: string, body: unknown, ifVersion?: number) => request<T>("PUT", path, body, token.value, ifVersion === undefined ? {} : { "if-match": `"${ifVersion}"` });
+export const del = (path: string) => request<null>("DELETE", path);
+
+/** a 409 from a write sent with If-Match: the document moved on since the editor loaded it */
+export const isVersionConflict = (e: unknown): e is ApiError => e instanceof ApiError && e.status === 409 && e.details.some((d) => d.path === "version");
 
 /** `?a=1&b=2` from the non-empty entries */
 export function qs(params: Record<string, string | number | null | undefined>): string {

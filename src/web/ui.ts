@@ -25,7 +25,7 @@ export function Verdict(props: { verdict: string }): VNode<any> {
   return h("span", { class: `badge v-${props.verdict}` }, label);
 }
 
-export function Table(props: { caption: string; head: string[]; rows: VNode<any>[] }): VNode<any> {
+export function Table(props: { caption: string; head: string[]; rows: (VNode<any> | null | false)[] }): VNode<any> {
   return h(
     "div",
     { class: "table-wrap", tabIndex: 0, role: "region", "aria-label": props.caption },
@@ -75,4 +75,61 @@ export function ConfirmDialog(props: {
       h("button", { type: "button", class: "danger", disabled: busy, onClick: confirm }, busy ? props.busy : props.confirm),
     ),
   );
+}
+
+/**
+ * `value`, but changing at most once per `ms`: the first change of a burst is taken `ms` later
+ * with whatever the value is by then (live events arriving by the hundred refetch once a second).
+ */
+export function useSettled<T>(value: T, ms: number): T {
+  const [out, setOut] = useState(value);
+  const latest = useRef(value);
+  latest.current = value;
+  const timer = useRef<ReturnType<typeof setTimeout> | null>(null);
+  useEffect(() => {
+    if (timer.current === null && !Object.is(value, out)) {
+      timer.current = setTimeout(() => {
+        timer.current = null;
+        setOut(latest.current);
+      }, ms);
+    }
+  }, [value]);
+  useEffect(
+    () => () => {
+      if (timer.current) clearTimeout(timer.current);
+    },
+    [],
+  );
+  return out;
+}
+
+/** a definition list of facts; null values show as "—" */
+export function Facts(props: { rows: [string, unknown][] }): VNode<any> {
+  return h("dl", { class: "facts" }, props.rows.flatMap(([k, v]) => [h("dt", null, k), h("dd", null, (v ?? "—") as any)]));
+}
+
+/** Newer / page n / Older for a keyset-paginated list whose cursors are kept in a stack */
+export function Pager(props: { cursors: (string | null)[]; next: string | null | undefined; onChange: (cursors: (string | null)[]) => void; label?: string }): VNode<any> {
+  const index = props.cursors.length - 1;
+  return h(
+    "nav",
+    { class: "pager", "aria-label": props.label ?? "Pages" },
+    h("button", { type: "button", disabled: index === 0, onClick: () => props.onChange(props.cursors.slice(0, -1)) }, "Newer"),
+    h("span", { class: "muted", "data-page": index + 1 }, `page ${index + 1}`),
+    h("button", { type: "button", disabled: !props.next, onClick: () => props.next && props.onChange([...props.cursors, props.next]) }, "Older"),
+  );
+}
+
+/** `datetime-local` input value (local time) ⇄ ISO instant for the API */
+export function localToIso(local: string): string {
+  if (!local) return "";
+  const d = new Date(local);
+  return Number.isNaN(d.getTime()) ? "" : d.toISOString();
+}
+export function isoToLocal(iso: string): string {
+  if (!iso) return "";
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return "";
+  const p = (n: number) => String(n).padStart(2, "0");
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}`;
 }

@@ -1,9 +1,13 @@
-/** Audit trail: keyset-paginated, filtered by type, chain verification, JSONL export through fetch. */
+/**
+ * Audit trail: keyset-paginated, filtered by type, actor, target and time (kept in the page's
+ * query), each event's full detail, chain verification, JSONL export through fetch.
+ */
 import { useEffect, useState } from "preact/hooks";
 import type { VNode } from "preact";
 import type { AuditEventRecord, Page } from "../../protocol/records";
 import { describeError, download, get, qs } from "../api";
-import { Empty, ErrorNote, h, Table, time } from "../ui";
+import { Link, navigate, queryValues, search, withQuery } from "../nav";
+import { Empty, ErrorNote, Facts, h, isoToLocal, localToIso, Pager, Table, time } from "../ui";
 
 const PAGE = 50;
 
@@ -38,26 +42,66 @@ function VerifyStatus(): VNode<any> {
   );
 }
 
+const AUDIT_FILTERS = ["type", "actor", "target", "since", "until"] as const;
+type Filters = Record<(typeof AUDIT_FILTERS)[number], string>;
+
+/** one event in full: every field, the details as JSON, the hash chain link */
+function EventDetail(props: { ev: AuditEventRecord }): VNode<any> {
+  const ev = props.ev;
+  return h(
+    "div",
+    { class: "event-detail", "data-audit-detail": ev.seq },
+    h(Facts, {
+      rows: [
+        ["Type", h("code", null, ev.type)],
+        ["Code", h("code", null, ev.code)],
+        ["Actor", h(Link, { href: withQuery("/audit", { actor: ev.actor }), title: "Every event by this actor" }, ev.actor)],
+        ["Target", h(Link, { href: withQuery("/audit", { target: ev.target }), title: "Every event about this target" }, ev.target)],
+        ["Created", `${time(ev.created_at)} (${ev.created_at})`],
+        ["Sequence", `#${ev.seq}`],
+        ["Id", h("code", null, ev.id)],
+        ["Previous hash", h("code", { class: "hash" }, ev.prev_hash)],
+        ["Hash", h("code", { class: "hash" }, ev.hash)],
+      ],
+    }),
+    h("p", { class: "muted" }, "Details"),
+    h("pre", { class: "json" }, JSON.stringify(ev.details, null, 2)),
+  );
+}
+
 export function Audit(): VNode<any> {
-  const [type, setType] = useState("");
-  const [applied, setApplied] = useState("");
-  const [cursors, setCursors] = useState<(string | null)[]>([null]);
+  const applied = queryValues(AUDIT_FILTERS);
+  const key = search.value;
+  const [form, setForm] = useState<Filters>(applied);
+  const [pages, setPages] = useState<{ key: string; cursors: (string | null)[] }>({ key, cursors: [null] });
+  const cursors = pages.key === key ? pages.cursors : [null];
   const [page, setPage] = useState<Page<AuditEventRecord> | null>(null);
+  const [open, setOpen] = useState<number | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [exportError, setExportError] = useState<string | null>(null);
   const [exporting, setExporting] = useState(false);
   const index = cursors.length - 1;
 
+  useEffect(() => setForm(queryValues(AUDIT_FILTERS)), [key]);
+
   useEffect(() => {
     let alive = true;
-    get<Page<AuditEventRecord>>(`/api/v1/audit${qs({ limit: PAGE, type: applied, cursor: cursors[index] })}`).then(
+    get<Page<AuditEventRecord>>(`/api/v1/audit${qs({ limit: PAGE, ...applied, cursor: cursors[index] })}`).then(
       (p) => alive && (setPage(p), setError(null)),
       (e) => alive && setError(describeError(e)),
     );
     return () => {
       alive = false;
     };
-  }, [applied, cursors]);
+  }, [key, pages]);
+
+  const apply = (f: Filters) => {
+    const to = withQuery("/audit", Object.fromEntries(Object.entries(f).map(([k, v]) => [k, v.trim()])));
+    if (to === location.pathname + location.search) setPages({ key, cursors: [null] });
+    else navigate(to);
+  };
+  const set = (k: keyof Filters) => (e: Event) => setForm({ ...form, [k]: (e.target as HTMLInputElement).value });
+  const filtered = AUDIT_FILTERS.some((k) => applied[k] !== "");
 
   const exportJsonl = async (e: Event) => {
     e.preventDefault();
@@ -79,28 +123,42 @@ export function Audit(): VNode<any> {
     h(VerifyStatus, {}),
     h(
       "form",
-      { class: "filters", role: "search", "aria-label": "Filter audit events", onSubmit: (e: Event) => (e.preventDefault(), setCursors([null]), setApplied(type.trim())) },
-      h("label", null, "Event type or prefix", h("input", { name: "type", type: "search", placeholder: "session. or policy.updated", value: type, onInput: (e: Event) => setType((e.target as HTMLInputElement).value), "aria-describedby": error ? "audit-error" : undefined })),
-      h("button", { type: "submit" }, "Apply"),
+      { class: "filters", role: "search", "aria-label": "Filter audit events", onSubmit: (e: Event) => (e.preventDefault(), apply(form)) },
+      h("label", null, "Event type or prefix", h("input", { name: "type", type: "search", placeholder: "session. or policy.updated", value: form.type, onInput: set("type"), "aria-describedby": error ? "audit-error" : undefined })),
+      h("label", null, "Actor", h("input", { name: "actor", type: "search", placeholder: "admin:bootstrap", value: form.actor, onInput: set("actor") })),
+      h("label", null, "Target", h("input", { name: "target", type: "search", placeholder: "policy:git-guard", value: form.target, onInput: set("target") })),
+      h("label", null, "From", h("input", { name: "since", type: "datetime-local", value: isoToLocal(form.since), onInput: (e: Event) => setForm({ ...form, since: localToIso((e.target as HTMLInputElement).value) }) })),
+      h("label", null, "Until", h("input", { name: "until", type: "datetime-local", value: isoToLocal(form.until), onInput: (e: Event) => setForm({ ...form, until: localToIso((e.target as HTMLInputElement).value) }) })),
+      h("div", { class: "filter-actions" }, h("button", { type: "submit" }, "Apply"), filtered && h("button", { type: "button", onClick: () => apply({ type: "", actor: "", target: "", since: "", until: "" }) }, "Clear filters")),
     ),
     h(ErrorNote, { error, id: "audit-error" }),
     page === null
       ? h("p", { class: "muted" }, "Loading…")
       : page.items.length === 0
-        ? h(Empty, { title: applied ? `No audit event of type ${applied}.` : "No audit events yet." }, h("p", null, "Every change to policies, roles, tokens, clients and sessions is recorded here."))
+        ? filtered
+          ? h(Empty, { title: "No audit event matches these filters." }, h("p", null, "Types are dotted (", h("code", null, "policy.updated"), ") or a prefix ending in a dot (", h("code", null, "session."), "); actor and target match exactly, as shown in an event's detail."))
+          : h(Empty, { title: "No audit events yet." }, h("p", null, "Every change to policies, roles, tokens, clients and sessions is recorded here."))
         : h(Table, {
-            caption: "Audit events, newest first",
+            caption: "Audit events, newest first; open a row for the full event",
             head: ["#", "When", "Type", "Actor", "Target", "Hash"],
-            rows: page.items.map((ev) =>
-              h("tr", { key: ev.seq, "data-audit": ev.type }, h("td", null, ev.seq), h("td", null, time(ev.created_at)), h("td", null, h("code", { class: "nowrap" }, ev.type)), h("td", null, ev.actor), h("td", null, ev.target), h("td", null, h("code", { class: "nowrap", title: ev.hash }, `${ev.hash.slice(0, 10)}…`))),
-            ),
+            rows: page.items.flatMap((ev) => {
+              const expanded = open === ev.seq;
+              const toggle = () => setOpen(expanded ? null : ev.seq);
+              return [
+                h(
+                  "tr",
+                  { key: ev.seq, "data-audit": ev.type, class: expanded ? "clickable open" : "clickable", onClick: (e: MouseEvent) => (e.target as HTMLElement).closest("a,button") === null && toggle() },
+                  h("td", null, h("button", { type: "button", class: "link", "aria-expanded": expanded, "aria-controls": `audit-${ev.seq}`, "aria-label": `Event #${ev.seq} ${ev.type}: ${expanded ? "hide" : "show"} details`, onClick: toggle }, `#${ev.seq}`)),
+                  h("td", { class: "nowrap" }, time(ev.created_at)),
+                  h("td", null, h("code", { class: "nowrap" }, ev.type)),
+                  h("td", { class: "break" }, ev.actor),
+                  h("td", { class: "break" }, ev.target),
+                  h("td", null, h("code", { class: "nowrap", title: ev.hash }, `${ev.hash.slice(0, 10)}…`)),
+                ),
+                expanded && h("tr", { key: `${ev.seq}-detail`, id: `audit-${ev.seq}`, class: "detail-row" }, h("td", { colSpan: 6 }, h(EventDetail, { ev }))),
+              ];
+            }),
           }),
-    h(
-      "nav",
-      { class: "pager", "aria-label": "Pages" },
-      h("button", { type: "button", disabled: index === 0, onClick: () => setCursors(cursors.slice(0, -1)) }, "Newer"),
-      h("span", { class: "muted" }, `page ${index + 1}`),
-      h("button", { type: "button", disabled: !page?.next_cursor, onClick: () => page?.next_cursor && setCursors([...cursors, page.next_cursor]) }, "Older"),
-    ),
+    h(Pager, { cursors, next: page?.next_cursor, onChange: (c) => setPages({ key, cursors: c }) }),
   );
 }

@@ -1,63 +1,173 @@
-/** A session with its decisions (newest first), and one decision with its full explanation. */
-import { useEffect, useState } from "preact/hooks";
+/**
+ * A session with its timeline (its decisions and its state transitions from the audit trail,
+ * newest or oldest first), and one decision with its full explanation, whose policy, rule, role
+ * and session link to the decisions filtered by them.
+ */
+import { useEffect, useRef, useState } from "preact/hooks";
 import type { VNode } from "preact";
-import type { DecisionRecord, Page, SessionRecord } from "../../protocol/records";
-import { describeError, get, post, qs } from "../api";
-import { decisionTick } from "../live";
-import { Link } from "../nav";
-import { Empty, ErrorNote, h, Table, time, Verdict } from "../ui";
+import type { AuditEventRecord, DecisionRecord, Page, SessionRecord } from "../../protocol/records";
+import { describeError, get, post, qs, role } from "../api";
+import { decisionTick, sessionTick } from "../live";
+import { Link, withQuery } from "../nav";
+import { Empty, ErrorNote, Facts, h, Table, time, useSettled, Verdict } from "../ui";
+import { RevokeDialog } from "./sessions";
 
 const PAGE = 100;
 
-function Facts(props: { rows: [string, unknown][] }): VNode<any> {
-  return h("dl", { class: "facts" }, props.rows.flatMap(([k, v]) => [h("dt", null, k), h("dd", null, (v ?? "—") as any)]));
+type TimelineEntry = { at: string; key: string; decision?: DecisionRecord; event?: AuditEventRecord };
+
+/** what a session.* audit event says, in words */
+function eventText(ev: AuditEventRecord): string {
+  const d = ev.details as Record<string, unknown>;
+  switch (ev.type) {
+    case "session.created":
+      return `created by ${ev.actor}: ${String(d.agent ?? "?")} as role ${String(d.role ?? "?")}${d.pid ? `, pid ${String(d.pid)}` : ""}`;
+    case "session.started":
+      return `${String(d.from ?? "ready")} → running`;
+    case "session.exited":
+      return `running → exited${d.exit_code !== null && d.exit_code !== undefined ? ` with code ${String(d.exit_code)}` : ""}`;
+    case "session.revoked":
+      return `${String(d.from ?? "?")} → revoked by ${ev.actor}`;
+    default:
+      return `${ev.type} by ${ev.actor}`;
+  }
 }
 
 export function SessionDetail(props: { id: string }): VNode<any> {
+  const admin = role.value === "admin";
   const [session, setSession] = useState<SessionRecord | null>(null);
-  const [page, setPage] = useState<Page<DecisionRecord> | null>(null);
-  const [cursors, setCursors] = useState<(string | null)[]>([null]);
+  const [decisions, setDecisions] = useState<DecisionRecord[] | null>(null);
+  const [next, setNext] = useState<string | null>(null);
+  const [events, setEvents] = useState<AuditEventRecord[]>([]);
+  const [oldestFirst, setOldestFirst] = useState(false);
   const [error, setError] = useState<string | null>(null);
-  const index = cursors.length - 1;
-  const tick = index === 0 ? decisionTick.value : -1;
-  useEffect(() => {
-    get<SessionRecord>(`/api/v1/sessions/${encodeURIComponent(props.id)}`).then(setSession, (e) => setError(describeError(e)));
-  }, [props.id]);
+  const [moreError, setMoreError] = useState<string | null>(null);
+  const [revoking, setRevoking] = useState(false);
+  const [reload, setReload] = useState(0);
+  const tick = useSettled(decisionTick.value + sessionTick.value, 1000) + reload;
+  const target = `session:${props.id}`;
+  const loaded = useRef(false);
+
   useEffect(() => {
     let alive = true;
-    get<Page<DecisionRecord>>(`/api/v1/decisions${qs({ session_id: props.id, limit: PAGE, cursor: cursors[index] })}`).then(
-      (p) => alive && setPage(p),
+    Promise.all([
+      get<SessionRecord>(`/api/v1/sessions/${encodeURIComponent(props.id)}`),
+      get<Page<DecisionRecord>>(`/api/v1/decisions${qs({ session_id: props.id, limit: PAGE })}`),
+      get<Page<AuditEventRecord>>(`/api/v1/audit${qs({ target, limit: 100 })}`).catch(() => ({ items: [], next_cursor: null })),
+    ]).then(
+      ([s, p, a]) => {
+        if (!alive) return;
+        setSession(s);
+        // a refresh brings the newest page; older pages already loaded stay
+        if (!loaded.current) {
+          loaded.current = true;
+          setDecisions(p.items);
+          setNext(p.next_cursor);
+        } else {
+          const seen = new Set(p.items.map((d) => d.id));
+          setDecisions((old) => [...p.items, ...(old ?? []).filter((d) => !seen.has(d.id))]);
+        }
+        setEvents(a.items);
+        setError(null);
+      },
       (e) => alive && setError(describeError(e)),
     );
     return () => {
       alive = false;
     };
-  }, [props.id, cursors, tick]);
+  }, [props.id, tick]);
+
+  const loadOlder = async () => {
+    if (!next) return;
+    try {
+      const p = await get<Page<DecisionRecord>>(`/api/v1/decisions${qs({ session_id: props.id, limit: PAGE, cursor: next })}`);
+      setDecisions((old) => [...(old ?? []), ...p.items]);
+      setNext(p.next_cursor);
+      setMoreError(null);
+    } catch (e) {
+      setMoreError(describeError(e));
+    }
+  };
+
+  const entries: TimelineEntry[] = [
+    ...(decisions ?? []).map((d) => ({ at: d.decided_at, key: `d:${d.id}`, decision: d })),
+    ...events.map((ev) => ({ at: ev.created_at, key: `e:${ev.seq}`, event: ev })),
+  ].sort((a, b) => (a.at < b.at ? 1 : a.at > b.at ? -1 : 0));
+  if (oldestFirst) entries.reverse();
   const s = session;
+  const counts = (decisions ?? []).reduce((acc, d) => ((acc[d.verdict] = (acc[d.verdict] ?? 0) + 1), acc), {} as Record<string, number>);
   return h(
     "section",
     null,
     h("p", null, h(Link, { href: "/sessions" }, "← Sessions")),
-    h("h1", null, `Session ${props.id}`),
+    h("div", { class: "title-row" }, h("h1", null, `Session ${props.id}`), admin && s && (s.status === "ready" || s.status === "running") && h("button", { type: "button", class: "danger", onClick: () => setRevoking(true) }, "Revoke session")),
     h(ErrorNote, { error }),
-    s && h(Facts, { rows: [["State", h("span", { class: `badge s-${s.status}` }, s.status)], ["Agent", s.agent], ["Role", s.role], ["User", s.user], ["Host", s.host], ["Directory", h("code", null, s.cwd)], ["Created", time(s.created_at)], ["Started", time(s.started_at)], ["Ended", time(s.ended_at)]] }),
-    h("h2", null, "Decisions"),
-    page === null
+    s &&
+      h(Facts, {
+        rows: [
+          ["State", h("span", { class: `badge s-${s.status}` }, s.status)],
+          ["Agent", s.agent],
+          ["Role", h(Link, { href: withQuery("/decisions", { role: s.role }) }, s.role)],
+          ["User", s.user],
+          ["Host", s.host],
+          ["Directory", h("code", null, s.cwd)],
+          ["Created", time(s.created_at)],
+          ["Started", time(s.started_at)],
+          ["Ended", s.ended_at ? `${time(s.ended_at)}${s.exit_code !== null ? ` (exit code ${s.exit_code})` : ""}${s.revoked_by ? ` (revoked by ${s.revoked_by})` : ""}` : null],
+          ["Client", s.client_id],
+        ],
+      }),
+    h(
+      "div",
+      { class: "title-row" },
+      h("h2", null, "Timeline"),
+      h(
+        "div",
+        { class: "inline-controls" },
+        decisions && decisions.length > 0 && h(Link, { href: withQuery("/decisions", { session_id: props.id }) }, "Open in Decisions"),
+        h("label", { class: "inline" }, h("input", { type: "checkbox", checked: oldestFirst, onChange: (e: Event) => setOldestFirst((e.target as HTMLInputElement).checked) }), "Oldest first"),
+      ),
+    ),
+    decisions &&
+      decisions.length > 0 &&
+      h("p", { class: "muted" }, `${decisions.length}${next ? "+" : ""} decisions: ${counts.allow ?? 0} allowed, ${counts.require_approval ?? 0} needed approval, ${counts.block ?? 0} blocked.`),
+    decisions === null
       ? h("p", { class: "muted" }, "Loading…")
-      : page.items.length === 0
+      : entries.length === 0
         ? h(Empty, { title: "No decision recorded for this session yet." }, h("p", null, "Each command the agent runs appears here as it is decided."))
         : h(Table, {
-            caption: "The session's decisions, newest first",
-            head: ["When", "Command", "Verdict", "Policy / rule"],
-            rows: page.items.map((d) => h("tr", { key: d.id, "data-decision": d.id }, h("td", null, h(Link, { href: `/decisions/${encodeURIComponent(d.id)}` }, time(d.decided_at))), h("td", null, h("code", null, d.command)), h("td", null, h(Verdict, { verdict: d.verdict })), h("td", null, [d.policy, d.rule].filter(Boolean).join(" / ") || "—"))),
+            caption: `The session's timeline, ${oldestFirst ? "oldest" : "newest"} first`,
+            head: ["When", "What", "Detail", "Policy / rule"],
+            rows: entries.map((e) =>
+              e.decision
+                ? h(
+                    "tr",
+                    { key: e.key, "data-decision": e.decision.id },
+                    h("td", { class: "nowrap" }, h(Link, { href: `/decisions/${encodeURIComponent(e.decision.id)}` }, time(e.at))),
+                    h("td", null, h(Verdict, { verdict: e.decision.verdict })),
+                    h("td", { class: "cmd" }, h("code", null, e.decision.command)),
+                    h("td", null, [e.decision.policy, e.decision.rule].filter(Boolean).join(" / ") || "—"),
+                  )
+                : h(
+                    "tr",
+                    { key: e.key, "data-session-event": e.event!.type, class: "event-row" },
+                    h("td", { class: "nowrap" }, time(e.at)),
+                    h("td", null, h("span", { class: `badge s-${e.event!.type.split(".")[1]}` }, e.event!.type.split(".")[1])),
+                    h("td", { colSpan: 2 }, eventText(e.event!)),
+                  ),
+            ),
           }),
-    h(
-      "nav",
-      { class: "pager", "aria-label": "Pages" },
-      h("button", { type: "button", disabled: index === 0, onClick: () => setCursors(cursors.slice(0, -1)) }, "Newer"),
-      h("span", { class: "muted" }, `page ${index + 1}`),
-      h("button", { type: "button", disabled: !page?.next_cursor, onClick: () => page?.next_cursor && setCursors([...cursors, page.next_cursor]) }, "Older"),
-    ),
+    h(ErrorNote, { error: moreError }),
+    next && h("p", null, h("button", { type: "button", onClick: loadOlder }, "Load older decisions")),
+    revoking &&
+      s &&
+      h(RevokeDialog, {
+        session: s,
+        onClose: (changed) => {
+          setRevoking(false);
+          if (changed) setReload(reload + 1);
+        },
+      }),
   );
 }
 
@@ -101,17 +211,18 @@ export function DecisionDetail(props: { id: string }): VNode<any> {
         h(Facts, {
           rows: [
             ["Decided", time(d.decided_at)],
-            ["Policy", d.policy],
-            ["Rule", d.rule],
+            ["Policy", d.policy ? h(Link, { href: withQuery("/decisions", { policy: d.policy }), title: "Every decision of this policy" }, d.policy) : null],
+            ["Rule", d.rule ? h(Link, { href: withQuery("/decisions", { policy: d.policy, rule: d.rule }), title: "Every decision of this rule" }, d.rule) : null],
             ["Pattern", d.pattern ? h("code", null, d.pattern) : null],
             ["Normalized commands", d.normalized.length ? d.normalized.map((n) => h("code", { class: "block" }, n)) : null],
-            ["Role", d.role],
-            ["Agent", d.agent],
-            ["Tool", d.tool],
-            ["Session", d.session_id ? h(Link, { href: `/sessions/${encodeURIComponent(d.session_id)}` }, d.session_id) : null],
+            ["Role", d.role ? h(Link, { href: withQuery("/decisions", { role: d.role }) }, d.role) : null],
+            ["Agent", d.agent ? h(Link, { href: withQuery("/decisions", { agent: d.agent }) }, d.agent) : null],
+            ["Tool", d.tool ? h(Link, { href: withQuery("/decisions", { tool: d.tool }) }, d.tool) : null],
+            ["Session", d.session_id ? h("span", null, h(Link, { href: `/sessions/${encodeURIComponent(d.session_id)}` }, d.session_id), " · ", h(Link, { href: withQuery("/decisions", { session_id: d.session_id }) }, "its decisions")) : null],
             ["Client", d.client_id],
             ["Directory", d.cwd ? h("code", null, d.cwd) : null],
             ["Decided by", d.source],
+            ["Received", time(d.received_at)],
             ["Id", d.id],
           ],
         }),

@@ -1,10 +1,25 @@
-/** Overview: counts from /api/v1/status, latest blocks; refreshed on live decision and session events. */
+/**
+ * Overview: counts from /api/v1/status, decisions per minute by verdict and the top blocked
+ * commands (/api/v1/decisions/stats), latest blocks; refreshed at most once a second on live
+ * decision and session events.
+ */
 import { useEffect, useState } from "preact/hooks";
 import type { VNode } from "preact";
 import type { DecisionRecord, Page } from "../../protocol/records";
 import { describeError, get } from "../api";
 import { decisionTick, sessionTick } from "../live";
-import { Empty, ErrorNote, h, Table, time, Verdict } from "../ui";
+import { DecisionChart, fillMinutes, type MinuteCounts } from "../chart";
+import { Link, withQuery } from "../nav";
+import { Empty, ErrorNote, h, Table, time, useSettled, Verdict } from "../ui";
+
+const MINUTES = 60;
+
+interface Stats {
+  since: string;
+  minutes: number;
+  per_minute: MinuteCounts[];
+  top_blocked: { command: string; count: number; last_at: string }[];
+}
 
 interface Status {
   version: string;
@@ -26,16 +41,18 @@ function Stat(props: { label: string; value: number | string; id: string }): VNo
 export function Overview(): VNode<any> {
   const [status, setStatus] = useState<Status | null>(null);
   const [blocks, setBlocks] = useState<DecisionRecord[] | null>(null);
+  const [stats, setStats] = useState<Stats | null>(null);
   const [error, setError] = useState<string | null>(null);
-  const tick = decisionTick.value + sessionTick.value;
+  const tick = useSettled(decisionTick.value + sessionTick.value, 1000);
 
   useEffect(() => {
     let alive = true;
-    Promise.all([get<Status>("/api/v1/status"), get<Page<DecisionRecord>>("/api/v1/decisions?verdict=block&limit=10")]).then(
-      ([s, b]) => {
+    Promise.all([get<Status>("/api/v1/status"), get<Page<DecisionRecord>>("/api/v1/decisions?verdict=block&limit=10"), get<Stats>(`/api/v1/decisions/stats?minutes=${MINUTES}&top=10`)]).then(
+      ([s, b, st]) => {
         if (!alive) return;
         setStatus(s);
         setBlocks(b.items);
+        setStats(st);
         setError(null);
       },
       (e) => alive && setError(describeError(e)),
@@ -65,6 +82,37 @@ export function Overview(): VNode<any> {
         h(Stat, { label: "policies", value: c.policies, id: "policies" }),
         h(Stat, { label: "audit events", value: c.audit_events, id: "audit" }),
       ),
+    h(
+      "div",
+      { class: "overview-grid" },
+      h(
+        "section",
+        { class: "panel", "aria-labelledby": "chart-title" },
+        h("h2", { id: "chart-title" }, `Decisions per minute, last ${MINUTES} minutes`),
+        stats === null ? h("p", { class: "muted" }, "Loading…") : h(DecisionChart, { id: "per-minute", series: fillMinutes(stats.since, stats.minutes, stats.per_minute) }),
+      ),
+      h(
+        "section",
+        { class: "panel", "aria-labelledby": "top-title" },
+        h("h2", { id: "top-title" }, "Top blocked commands"),
+        stats === null
+          ? h("p", { class: "muted" }, "Loading…")
+          : stats.top_blocked.length === 0
+            ? h("p", { class: "muted", "data-top-blocked": "none" }, `Nothing blocked in the last ${MINUTES} minutes.`)
+            : h(
+                "ol",
+                { class: "top-list" },
+                stats.top_blocked.map((t) =>
+                  h(
+                    "li",
+                    { key: t.command, "data-top-blocked": t.command },
+                    h(Link, { href: withQuery("/decisions", { verdict: "block", q: t.command }), title: `Last ${time(t.last_at)}`, "aria-label": `${t.command}, blocked ${t.count} time${t.count === 1 ? "" : "s"}` }, h("code", null, t.command)),
+                    h("span", { class: "count" }, `${t.count}×`),
+                  ),
+                ),
+              ),
+      ),
+    ),
     h("h2", null, "Latest blocks"),
     blocks === null
       ? h("p", { class: "muted" }, "Loading…")
@@ -79,7 +127,7 @@ export function Overview(): VNode<any> {
         : h(Table, {
             caption: "Latest blocked commands",
             head: ["When", "Command", "Verdict", "Rule", "Agent"],
-            rows: blocks.map((d) => h("tr", { key: d.id }, h("td", null, time(d.decided_at)), h("td", null, h("code", null, d.command)), h("td", null, h(Verdict, { verdict: d.verdict })), h("td", null, [d.policy, d.rule].filter(Boolean).join(" / ") || "—"), h("td", null, d.agent ?? "—"))),
+            rows: blocks.map((d) => h("tr", { key: d.id }, h("td", null, time(d.decided_at)), h("td", { class: "cmd" }, h("code", null, d.command)), h("td", null, h(Verdict, { verdict: d.verdict })), h("td", null, [d.policy, d.rule].filter(Boolean).join(" / ") || "—"), h("td", null, d.agent ?? "—"))),
           }),
   );
 }

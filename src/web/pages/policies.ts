@@ -4,26 +4,88 @@
  * simulation of the draft against recorded decisions before it is saved. Viewers read, try and
  * simulate; they cannot save.
  */
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import type { VNode } from "preact";
 import type { ErrorDetail } from "../../protocol/errors";
 import type { JsonObject, PolicyRecord, RoleRecord } from "../../protocol/records";
-import { ApiError, describeError, get, post, put, role } from "../api";
-import { Empty, ErrorNote, h, Table, time, Verdict } from "../ui";
+import { ApiError, del, describeError, get, isVersionConflict, post, put, role } from "../api";
+import { jsonPathOffsets, lineOfParseError, lineOfPath } from "../json-lines";
+import { ConfirmDialog, Empty, ErrorNote, h, Table, time, Verdict } from "../ui";
 
 const TEMPLATE = { id: "my-policy", name: "My policy", status: "active", description: "What this policy guards against.", blocked_commands: ["terraform destroy"], rules: [{ command: "kubectl apply", action: "require_approval", reason: "changes a live cluster" }] };
 
 const count = (doc: JsonObject, key: string) => (Array.isArray(doc[key]) ? (doc[key] as unknown[]).length : 0);
 
 /** `body.rules[0].command` → `rules[0].command` (the gateway prefixes where the document sat) */
-const fieldPath = (path: string) => path.replace(/^body\.policy\.?/, "").replace(/^body\.?/, "") || "(the document)";
+const fieldPath = (path: string) => path.replace(/^body\.policy\.?/, "").replace(/^body\.?/, "");
 
-function FieldErrors(props: { details: ErrorDetail[]; id: string }): VNode<any> | null {
-  if (props.details.length === 0) return null;
+interface Problem {
+  field: string;
+  message: string;
+  line: number | null;
+}
+
+function FieldErrors(props: { problems: Problem[]; id: string; onGo: (line: number) => void }): VNode<any> | null {
+  if (props.problems.length === 0) return null;
   return h(
     "ul",
     { class: "field-errors", id: props.id, role: "alert", "aria-label": "Problems in the policy" },
-    props.details.map((d) => h("li", { "data-field": fieldPath(d.path ?? "") }, h("code", null, fieldPath(d.path ?? "")), " ", d.message)),
+    props.problems.map((d, i) =>
+      h(
+        "li",
+        { key: i, "data-field": d.field || "(the document)", "data-line": d.line ?? undefined },
+        d.line !== null && h("button", { type: "button", class: "link line-ref", onClick: () => props.onGo(d.line!), "aria-label": `Go to line ${d.line}` }, `line ${d.line}`),
+        h("code", null, d.field || "(the document)"),
+        " ",
+        d.message,
+      ),
+    ),
+  );
+}
+
+/**
+ * A JSON textarea with line numbers; the lines with a problem are marked in the gutter and
+ * highlighted behind the text. `wrap=off` keeps one text line per gutter line.
+ */
+function CodeEditor(props: { id: string; value: string; readOnly: boolean; bad: Map<number, string>; onInput: (v: string) => void; describedBy: string; invalid: boolean; areaRef: { current: HTMLTextAreaElement | null } }): VNode<any> {
+  const [scroll, setScroll] = useState(0);
+  const lines = props.value.split("\n").length;
+  return h(
+    "div",
+    { class: "editor" },
+    h(
+      "div",
+      { class: "gutter", "aria-hidden": "true" },
+      h(
+        "div",
+        { style: { transform: `translateY(${-scroll}px)` } },
+        Array.from({ length: lines }, (_, i) => h("div", { key: i, class: props.bad.has(i + 1) ? "bad" : undefined, title: props.bad.get(i + 1) }, String(i + 1))),
+      ),
+    ),
+    h(
+      "div",
+      { class: "editor-body" },
+      h(
+        "div",
+        { class: "underlay", "aria-hidden": "true", style: { transform: `translateY(${-scroll}px)` } },
+        [...props.bad.keys()].map((line) => h("div", { key: line, class: "bad-line", "data-bad-line": line, style: { top: `calc(${line - 1} * var(--lh))` } })),
+      ),
+      h("textarea", {
+        id: props.id,
+        ref: props.areaRef,
+        class: "code-editor",
+        rows: 18,
+        wrap: "off",
+        spellcheck: false,
+        autoComplete: "off",
+        readOnly: props.readOnly,
+        value: props.value,
+        onInput: (e: Event) => props.onInput((e.target as HTMLTextAreaElement).value),
+        onScroll: (e: Event) => setScroll((e.target as HTMLTextAreaElement).scrollTop),
+        "aria-invalid": props.invalid ? "true" : undefined,
+        "aria-describedby": props.describedBy,
+      }),
+    ),
   );
 }
 
@@ -102,29 +164,64 @@ function SimulationView(props: { sim: Simulation }): VNode<any> {
   );
 }
 
-function Editor(props: { record: PolicyRecord | null; roles: RoleRecord[]; notice: string | null; onSaved: (r: PolicyRecord) => void; onClose: () => void }): VNode<any> {
+function Editor(props: { record: PolicyRecord | null; roles: RoleRecord[]; notice: string | null; onSaved: (r: PolicyRecord) => void; onClose: () => void; onReload: () => void }): VNode<any> {
   const admin = role.value === "admin";
   const [text, setText] = useState(() => JSON.stringify(props.record?.document ?? TEMPLATE, null, 2));
   const [details, setDetails] = useState<ErrorDetail[]>([]);
+  const [parseLine, setParseLine] = useState<number | null>(null);
   const [error, setError] = useState<string | null>(null);
+  const [conflict, setConflict] = useState<string | null>(null);
   const [sim, setSim] = useState<Simulation | null>(null);
   const [simRole, setSimRole] = useState("");
   const [busy, setBusy] = useState(false);
+  // the parent's "Saved …" notice, until the next attempt
+  const [showNotice, setShowNotice] = useState(true);
+  const area = useRef<HTMLTextAreaElement>(null);
   const creating = props.record === null;
+
+  // each problem at the line of the field it names, in the text as it was sent
+  const [sent, setSent] = useState(text);
+  const problems: Problem[] = useMemo(() => {
+    const offsets = jsonPathOffsets(sent);
+    return details.map((d) => {
+      const field = fieldPath(d.path ?? "");
+      return { field, message: d.message, line: field === "version" ? null : lineOfPath(sent, field, offsets) };
+    });
+  }, [details, sent]);
+  const bad = new Map<number, string>();
+  for (const p of problems) if (p.line !== null) bad.set(p.line, [bad.get(p.line), `${p.field}: ${p.message}`].filter(Boolean).join("; "));
+  if (parseLine !== null) bad.set(parseLine, error ?? "not valid JSON");
+
+  const goTo = (line: number) => {
+    const ta = area.current;
+    if (!ta) return;
+    const lines = ta.value.split("\n");
+    const start = lines.slice(0, line - 1).reduce((a, l) => a + l.length + 1, 0);
+    ta.focus();
+    ta.setSelectionRange(start, start + (lines[line - 1]?.length ?? 0));
+    const lh = parseFloat(getComputedStyle(ta).lineHeight) || 18;
+    ta.scrollTop = Math.max(0, (line - 3) * lh);
+  };
 
   const parse = (): unknown => {
     try {
+      setParseLine(null);
       return JSON.parse(text);
     } catch (e) {
       setDetails([]);
+      setParseLine(lineOfParseError(text, (e as Error).message));
       setError(`The policy is not valid JSON: ${(e as Error).message}`);
       return undefined;
     }
   };
   const fail = (e: unknown) => {
-    if (e instanceof ApiError && e.details.length > 0 && (e.code === "invalid_policy" || e.code === "invalid_input")) {
+    if (isVersionConflict(e)) {
+      setDetails([]);
+      setError(null);
+      setConflict(`${props.record!.id} was changed by someone else since you opened it (you loaded version ${props.record!.version}; ${e.details.find((d) => d.path === "version")?.message ?? "it is newer now"}). Reload to get their version, then make your change again; copy your draft first if you need it.`);
+    } else if (e instanceof ApiError && e.details.length > 0 && (e.code === "invalid_policy" || e.code === "invalid_input")) {
       setDetails(e.details);
-      setError(e.code === "invalid_policy" ? "The gateway refused this policy:" : e.message);
+      setError(e.code === "invalid_policy" ? "The gateway refused this policy; the lines marked below have problems:" : e.message);
     } else {
       setDetails([]);
       setError(describeError(e));
@@ -134,10 +231,13 @@ function Editor(props: { record: PolicyRecord | null; roles: RoleRecord[]; notic
     const doc = parse();
     if (doc === undefined) return;
     setBusy(true);
+    setSent(text);
+    setShowNotice(false);
     try {
-      const record = creating ? await post<PolicyRecord>("/api/v1/policies", doc) : await put<PolicyRecord>(`/api/v1/policies/${encodeURIComponent(props.record!.id)}`, doc);
+      const record = creating ? await post<PolicyRecord>("/api/v1/policies", doc) : await put<PolicyRecord>(`/api/v1/policies/${encodeURIComponent(props.record!.id)}`, doc, props.record!.version);
       setDetails([]);
       setError(null);
+      setConflict(null);
       props.onSaved(record);
     } catch (e) {
       fail(e);
@@ -149,6 +249,7 @@ function Editor(props: { record: PolicyRecord | null; roles: RoleRecord[]; notic
     const doc = parse();
     if (doc === undefined) return;
     setBusy(true);
+    setSent(text);
     try {
       setSim(await post<Simulation>("/api/v1/policies/simulate", { policy: doc, limit: 1000, ...(simRole ? { role: simRole } : {}) }));
       setDetails([]);
@@ -164,25 +265,17 @@ function Editor(props: { record: PolicyRecord | null; roles: RoleRecord[]; notic
   return h(
     "section",
     { class: "panel", "aria-labelledby": "editor-title" },
-    h("div", { class: "title-row" }, h("h2", { id: "editor-title" }, title), h("button", { type: "button", onClick: props.onClose }, "Close")),
+    h("div", { class: "title-row" }, h("h2", { id: "editor-title" }, title, !creating && h("span", { class: "muted version" }, `version ${props.record!.version}`)), h("button", { type: "button", onClick: props.onClose }, "Close")),
+    h("label", { for: "policy-json" }, "Policy (JSON)"),
+    h(CodeEditor, { id: "policy-json", value: text, readOnly: !admin, bad, onInput: setText, describedBy: "policy-problems", invalid: details.length > 0 || !!error, areaRef: area }),
     h(
-      "label",
-      { for: "policy-json" },
-      "Policy (JSON)",
+      "div",
+      { id: "policy-problems" },
+      conflict && h("div", { class: "conflict", role: "alert", id: "policy-conflict" }, h("p", null, conflict), h("button", { type: "button", onClick: props.onReload }, "Reload the current version")),
+      h(ErrorNote, { error, id: "policy-error" }),
+      h(FieldErrors, { problems, id: "policy-field-errors", onGo: goTo }),
     ),
-    h("textarea", {
-      id: "policy-json",
-      class: "code-editor",
-      rows: 18,
-      spellcheck: false,
-      readOnly: !admin,
-      value: text,
-      onInput: (e: Event) => setText((e.target as HTMLTextAreaElement).value),
-      "aria-invalid": details.length > 0 || error ? "true" : undefined,
-      "aria-describedby": "policy-problems",
-    }),
-    h("div", { id: "policy-problems" }, h(ErrorNote, { error, id: "policy-error" }), h(FieldErrors, { details, id: "policy-field-errors" })),
-    props.notice && h("p", { class: "ok", role: "status" }, props.notice),
+    showNotice && props.notice && h("p", { class: "ok", role: "status" }, props.notice),
     h(
       "div",
       { class: "filters" },
@@ -204,6 +297,7 @@ export function Policies(): VNode<any> {
   const [reload, setReload] = useState(0);
   const [rowError, setRowError] = useState<{ id: string; message: string } | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
+  const [deleting, setDeleting] = useState<PolicyRecord | null>(null);
 
   useEffect(() => {
     let alive = true;
@@ -224,13 +318,25 @@ export function Policies(): VNode<any> {
   const toggle = async (p: PolicyRecord) => {
     const status = p.document.status === "active" ? "disabled" : "active";
     try {
-      await put(`/api/v1/policies/${encodeURIComponent(p.id)}`, { ...p.document, status });
+      await put(`/api/v1/policies/${encodeURIComponent(p.id)}`, { ...p.document, status }, p.version);
       setRowError(null);
       setReload(reload + 1);
     } catch (e) {
-      setRowError({ id: p.id, message: describeError(e) });
+      setRowError({ id: p.id, message: isVersionConflict(e) ? `${p.id} was changed by someone else since this list was loaded; the list is reloaded, look again before you switch it.` : describeError(e) });
+      if (isVersionConflict(e)) setReload(reload + 1);
     }
   };
+  /** the latest stored version into the editor (after a conflict) */
+  const reloadEditor = async (id: string) => {
+    try {
+      setEditing(await get<PolicyRecord>(`/api/v1/policies/${encodeURIComponent(id)}`));
+      setNotice(`Reloaded ${id}: this is the current version.`);
+      setReload(reload + 1);
+    } catch (e) {
+      setError(describeError(e));
+    }
+  };
+  const attachedTo = (id: string) => roles.filter((r) => ((r.document as { policies?: string[] }).policies ?? []).includes(id)).map((r) => r.id);
 
   return h(
     "section",
@@ -250,6 +356,7 @@ export function Policies(): VNode<any> {
           setReload(reload + 1);
         },
         onClose: () => (setEditing(null), setNotice(null)),
+        onReload: () => editing !== "new" && reloadEditor(editing.id),
       }),
     items === null
       ? h("p", { class: "muted" }, "Loading…")
@@ -273,11 +380,30 @@ export function Policies(): VNode<any> {
                   { class: "row-actions" },
                   h("button", { type: "button", class: "small", onClick: () => (setEditing(p), setNotice(null)), "aria-label": `${admin ? "Edit" : "View"} policy ${p.id}` }, admin ? "Edit" : "View"),
                   admin && h("button", { type: "button", class: "small", onClick: () => toggle(p), "aria-label": `${p.document.status === "active" ? "Disable" : "Activate"} policy ${p.id}` }, p.document.status === "active" ? "Disable" : "Activate"),
+                  admin && h("button", { type: "button", class: "small danger", onClick: () => setDeleting(p), "aria-label": `Delete policy ${p.id}` }, "Delete"),
                   rowError?.id === p.id && h("p", { class: "error", role: "alert" }, rowError.message),
                 ),
               ),
             ),
           }),
     h(TryIt, { roles }),
+    deleting &&
+      h(ConfirmDialog, {
+        title: `Delete policy ${deleting.id}?`,
+        body: attachedTo(deleting.id).length > 0
+          ? `It is attached to ${attachedTo(deleting.id).join(", ")}; the gateway refuses to delete an attached policy, so detach it on the Roles page first.`
+          : "No role attaches it. Its history stays in the audit trail; the policy itself cannot be brought back.",
+        confirm: "Delete policy",
+        busy: "Deleting…",
+        action: () => del(`/api/v1/policies/${encodeURIComponent(deleting.id)}`),
+        onClose: (changed) => {
+          if (changed) {
+            setNotice(null);
+            if (editing !== null && editing !== "new" && editing.id === deleting.id) setEditing(null);
+            setReload(reload + 1);
+          }
+          setDeleting(null);
+        },
+      }),
   );
 }

@@ -6,8 +6,8 @@ import { useEffect, useState } from "preact/hooks";
 import type { VNode } from "preact";
 import type { ErrorDetail } from "../../protocol/errors";
 import type { JsonObject, PolicyRecord, RoleRecord } from "../../protocol/records";
-import { ApiError, describeError, get, post, put, role } from "../api";
-import { Empty, ErrorNote, h, Table, time } from "../ui";
+import { ApiError, del, describeError, get, isVersionConflict, post, put, role } from "../api";
+import { ConfirmDialog, Empty, ErrorNote, h, Table, time } from "../ui";
 
 interface Bundle {
   role: RoleRecord;
@@ -62,12 +62,13 @@ function EffectiveBlocked(props: { id: string; version: number }): VNode<any> {
   );
 }
 
-function RoleForm(props: { record: RoleRecord | null; policies: PolicyRecord[]; onSaved: (r: RoleRecord) => void; onClose: () => void }): VNode<any> {
+function RoleForm(props: { record: RoleRecord | null; policies: PolicyRecord[]; onSaved: (r: RoleRecord) => void; onClose: () => void; onReload: () => void }): VNode<any> {
   const admin = role.value === "admin";
   const doc = (props.record?.document ?? {}) as { id?: string; name?: string; description?: string; policies?: string[]; default_action?: string };
   const [form, setForm] = useState({ id: doc.id ?? "", name: doc.name ?? "", description: doc.description ?? "", policies: doc.policies ?? [], default_action: doc.default_action ?? "allow" });
   const [details, setDetails] = useState<ErrorDetail[]>([]);
   const [error, setError] = useState<string | null>(null);
+  const [conflict, setConflict] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const creating = props.record === null;
   const errorsFor = (field: string) => details.filter((d) => fieldOf(d.path) === field);
@@ -83,11 +84,18 @@ function RoleForm(props: { record: RoleRecord | null; policies: PolicyRecord[]; 
     const body: JsonObject = { id: form.id.trim(), name: form.name, policies: form.policies, default_action: form.default_action };
     if (form.description.trim()) body.description = form.description;
     try {
-      const record = creating ? await post<RoleRecord>("/api/v1/roles", body) : await put<RoleRecord>(`/api/v1/roles/${encodeURIComponent(props.record!.id)}`, body);
+      const record = creating ? await post<RoleRecord>("/api/v1/roles", body) : await put<RoleRecord>(`/api/v1/roles/${encodeURIComponent(props.record!.id)}`, body, props.record!.version);
       setDetails([]);
       setError(null);
+      setConflict(null);
       props.onSaved(record);
     } catch (err) {
+      if (isVersionConflict(err)) {
+        setDetails([]);
+        setError(null);
+        setConflict(`Role ${props.record!.id} was changed by someone else since you opened it (you loaded version ${props.record!.version}). Reload to see their change, then make yours again.`);
+        return;
+      }
       const known = new Set(["id", "name", "description", "policies", "default_action"]);
       if (err instanceof ApiError) {
         setDetails(err.details);
@@ -119,6 +127,7 @@ function RoleForm(props: { record: RoleRecord | null; policies: PolicyRecord[]; 
       ),
     ),
     h(ErrorNote, { error, id: "role-error" }),
+    conflict && h("div", { class: "conflict", role: "alert", id: "role-conflict" }, h("p", null, conflict), h("button", { type: "button", onClick: props.onReload }, "Reload the current version")),
     admin && h("div", { class: "actions" }, h("button", { type: "submit", disabled: busy }, creating ? "Create role" : "Save role")),
     !creating && h(EffectiveBlocked, { id: props.record!.id, version: props.record!.version }),
   );
@@ -130,7 +139,16 @@ export function Roles(): VNode<any> {
   const [policies, setPolicies] = useState<PolicyRecord[]>([]);
   const [error, setError] = useState<string | null>(null);
   const [editing, setEditing] = useState<RoleRecord | null | "new">(null);
+  const [deleting, setDeleting] = useState<RoleRecord | null>(null);
   const [reload, setReload] = useState(0);
+  const reloadEditor = async (id: string) => {
+    try {
+      setEditing(await get<RoleRecord>(`/api/v1/roles/${encodeURIComponent(id)}`));
+      setReload(reload + 1);
+    } catch (e) {
+      setError(describeError(e));
+    }
+  };
   useEffect(() => {
     let alive = true;
     Promise.all([get<{ items: RoleRecord[] }>("/api/v1/roles"), get<{ items: PolicyRecord[] }>("/api/v1/policies")]).then(
@@ -161,6 +179,7 @@ export function Roles(): VNode<any> {
           setReload(reload + 1);
         },
         onClose: () => setEditing(null),
+        onReload: () => editing !== "new" && reloadEditor(editing.id),
       }),
     items === null
       ? h("p", { class: "muted" }, "Loading…")
@@ -179,9 +198,29 @@ export function Roles(): VNode<any> {
                 h("td", null, (d.policies ?? []).join(", ") || "—"),
                 h("td", null, r.version),
                 h("td", null, time(r.updated_at)),
-                h("td", null, h("button", { type: "button", class: "small", onClick: () => setEditing(r), "aria-label": `${admin ? "Edit" : "View"} role ${r.id}` }, admin ? "Edit" : "View")),
+                h(
+                  "td",
+                  { class: "row-actions" },
+                  h("button", { type: "button", class: "small", onClick: () => setEditing(r), "aria-label": `${admin ? "Edit" : "View"} role ${r.id}` }, admin ? "Edit" : "View"),
+                  admin && h("button", { type: "button", class: "small danger", onClick: () => setDeleting(r), "aria-label": `Delete role ${r.id}` }, "Delete"),
+                ),
               );
             }),
           }),
+    deleting &&
+      h(ConfirmDialog, {
+        title: `Delete role ${deleting.id}?`,
+        body: "The role and its policy attachments go (the policies stay). Workstations can no longer fetch its bundle, and new sessions cannot ask for it. Its history stays in the audit trail; it cannot be undone.",
+        confirm: "Delete role",
+        busy: "Deleting…",
+        action: () => del(`/api/v1/roles/${encodeURIComponent(deleting.id)}`),
+        onClose: (changed) => {
+          if (changed) {
+            if (editing !== null && editing !== "new" && editing.id === deleting.id) setEditing(null);
+            setReload(reload + 1);
+          }
+          setDeleting(null);
+        },
+      }),
   );
 }

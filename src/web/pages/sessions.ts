@@ -11,7 +11,7 @@ import { ConfirmDialog, Empty, ErrorNote, h, Table, time } from "../ui";
 const PAGE = 50;
 const LIVE = new Set(["ready", "running"]);
 
-function RevokeDialog(props: { session: SessionRecord; onClose: (changed: boolean) => void }): VNode<any> {
+export function RevokeDialog(props: { session: SessionRecord; onClose: (changed: boolean) => void }): VNode<any> {
   const s = props.session;
   return h(ConfirmDialog, {
     title: "Revoke this session?",
