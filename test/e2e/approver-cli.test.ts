@@ -212,3 +212,41 @@ describe("pair, approve through the shim, unpair (gateway + daemon)", () => {
     expect(nothing.stdout).toBe("not paired\n");
   }, 90_000);
 });
+
+describe("--no-wait (what the Claude Code plugin runs)", () => {
+  test("sign-in and pair start, return at once, and finish on the next run", async () => {
+    const w = await world("airlock-e2e-nowait-");
+    await startGateway(w);
+    await enroll(w);
+    await startDaemon(w);
+
+    const first = await run(["sign-in", "--gateway", w.gatewayUrl, "--no-browser", "--no-wait"], { env: w.env });
+    expect(first.code).toBe(0);
+    const userCode = first.stdout.match(/enter the code\s+([A-Z0-9]{4}-[A-Z0-9]{4})/)?.[1];
+    expect(first.stdout).toContain("run 'airlock sign-in --no-wait' again");
+    const pending = await run(["sign-in", "--gateway", w.gatewayUrl, "--no-browser", "--no-wait"], { env: w.env });
+    expect(pending.stdout).toContain(userCode!);
+    expect(pending.stdout).toContain("not approved yet");
+    expect((await api(w, "POST", "/api/v1/auth/device/approve", { user_code: userCode, approve: true })).status).toBe(200);
+    await Bun.sleep(5_100); // the device flow's poll interval
+    const done = await run(["sign-in", "--gateway", w.gatewayUrl, "--no-browser", "--no-wait"], { env: w.env });
+    expect(done.code).toBe(0);
+    expect(done.stdout).toContain("signed in as user:");
+
+    const started = await run(["pair", "--no-wait"], { env: w.env });
+    expect(started.code).toBe(0);
+    const code = started.stdout.match(/--code ([A-Z0-9]{6})/)?.[1];
+    expect(code).toBeDefined();
+    const approver = spawnAirlock(w.bin, ["approver", "--gateway", w.gatewayUrl, "--code", code!, "--auto", "approve"], w.env);
+    const fp = await waitFor("the approver's fingerprint", async () => approver.output().match(/fingerprint: (\S+)/)?.[1]);
+    const finished = await run(["pair", "--no-wait"], { env: w.env });
+    expect(finished.code).toBe(0);
+    expect(finished.stdout).toContain(`fingerprint: ${fp}`);
+    expect((await sock(w, "GET", "/v1/pairing")).body).toMatchObject({ fingerprint: fp });
+
+    const out = await run(["sign-out", "--json"], { env: w.env });
+    expect(JSON.parse(out.stdout)).toMatchObject({ signed_out: true, was_signed_in: true, unpaired: { daemon: "removed", gateway: "removed" } });
+    expect(await exited(approver)).toBe(0);
+    expect(approver.output()).toContain("no longer paired");
+  }, 60_000);
+});
