@@ -21,19 +21,21 @@ async function gitDescribe(): Promise<string> {
 }
 
 /**
- * The admin UI (src/web, Preact) → `web-dist/`: one minified browser bundle and a stylesheet under
+ * The admin UI (src/web, Preact) → `web-dist/`: minified browser chunks and a stylesheet under
  * `assets/` with content hashes in their names, and `index.html` pointing at them. Preact's JSX
  * settings belong to this build only; the UI source uses `h()` so the project's tsconfig needs no JSX.
+ * `entry.ts` loads the admin UI or the approver (`/approver`) as separate chunks; the approver's PWA
+ * files (manifest, icons, service worker) sit at the root, unhashed, as browsers expect them.
  */
 export async function buildWeb(outdir = "web-dist"): Promise<void> {
   rmSync(outdir, { recursive: true, force: true });
   const result = await Bun.build({
-    entrypoints: ["src/web/main.ts"],
+    entrypoints: ["src/web/entry.ts"],
     outdir,
     target: "browser",
     format: "esm",
     minify: true,
-    splitting: false,
+    splitting: true,
     naming: { entry: "assets/[name]-[hash].[ext]", chunk: "assets/[name]-[hash].[ext]", asset: "assets/[name]-[hash].[ext]" },
     jsx: { runtime: "automatic", importSource: "preact" },
     define: { "process.env.NODE_ENV": JSON.stringify("production") },
@@ -44,12 +46,29 @@ export async function buildWeb(outdir = "web-dist"): Promise<void> {
   }
   const js = result.outputs.find((o) => o.kind === "entry-point");
   if (!js) throw new Error("web build produced no entry point");
-  const css = readFileSync("src/web/style.css");
+  const css = Buffer.concat([readFileSync("src/web/style.css"), readFileSync("src/web/approver/approver.css")]);
   const cssName = `assets/style-${Bun.hash(css).toString(16).padStart(16, "0").slice(0, 16)}.css`;
   writeFileSync(`${outdir}/${cssName}`, css);
   const jsName = js.path.slice(js.path.indexOf("assets/"));
   const html = readFileSync("src/web/index.html", "utf8").replace("%CSS%", `/${cssName}`).replace("%JS%", `/${jsName}`);
   writeFileSync(`${outdir}/index.html`, html);
+  await buildApproverFiles(outdir);
+}
+
+async function buildApproverFiles(outdir: string): Promise<void> {
+  const files: [string, string][] = [
+    ["manifest.webmanifest", "approver.webmanifest"],
+    ["icon.svg", "approver-icon.svg"],
+    ["icon-192.png", "approver-icon-192.png"],
+    ["icon-512.png", "approver-icon-512.png"],
+  ];
+  for (const [from, to] of files) writeFileSync(`${outdir}/${to}`, readFileSync(`src/web/approver/${from}`));
+  const sw = await Bun.build({ entrypoints: ["src/web/approver/sw.ts"], target: "browser", format: "esm", minify: true });
+  if (!sw.success) {
+    for (const log of sw.logs) console.error(log);
+    throw new Error("service worker build failed");
+  }
+  writeFileSync(`${outdir}/approver-sw.js`, await sw.outputs[0]!.text());
 }
 
 export async function build(options: { outfile?: string; quiet?: boolean } = {}): Promise<string> {
