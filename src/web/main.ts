@@ -9,9 +9,11 @@ import { describeError, role, signIn, signOut, signOutReason, token } from "./ap
 import { liveState, startLive, stopLive } from "./live";
 import { navigate, path } from "./nav";
 import { DecisionDetail, SessionDetail } from "./pages/detail";
+import { Approvals } from "./pages/approvals";
 import { Audit } from "./pages/audit";
 import { Clients } from "./pages/clients";
 import { Decisions } from "./pages/decisions";
+import { Device } from "./pages/device";
 import { Overview } from "./pages/overview";
 import { Policies } from "./pages/policies";
 import { Roles } from "./pages/roles";
@@ -29,6 +31,7 @@ interface Route {
 const DETAIL_ROUTES = [
   { pattern: /^\/sessions\/([^/]+)$/, label: "Session", nav: "/sessions", view: (id: string) => h(SessionDetail, { id }) },
   { pattern: /^\/decisions\/([^/]+)$/, label: "Decision", nav: "/decisions", view: (id: string) => h(DecisionDetail, { id }) },
+  { pattern: /^\/device()$/, label: "Device sign-in", nav: "/approvals", view: () => h(Device, {}) },
 ];
 
 const ROUTES: Route[] = [
@@ -39,6 +42,7 @@ const ROUTES: Route[] = [
   { path: "/roles", label: "Roles", view: () => h(Roles, {}) },
   { path: "/policies", label: "Policies", view: () => h(Policies, {}) },
   { path: "/clients", label: "Clients", view: () => h(Clients, {}) },
+  { path: "/approvals", label: "Approvals", view: () => h(Approvals, {}) },
 ];
 
 
