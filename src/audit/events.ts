@@ -22,6 +22,18 @@ export const AUDIT_EVENTS = {
   "decision.allowed": "AL0601",
   "decision.blocked": "AL0602",
   "decision.approval_required": "AL0603",
+  "auth.device_started": "AL0701",
+  "auth.device_approved": "AL0702",
+  "auth.device_denied": "AL0703",
+  "pairing.created": "AL0801",
+  "pairing.claimed": "AL0802",
+  "pairing.removed": "AL0803",
+  "approval.requested": "AL0901",
+  "approval.approved": "AL0902",
+  "approval.denied": "AL0903",
+  "approval.expired": "AL0904",
+  "approval.verified": "AL0905",
+  "approval.rejected": "AL0906",
 } as const;
 
 export type AuditEventType = keyof typeof AUDIT_EVENTS;

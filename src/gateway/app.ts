@@ -4,18 +4,24 @@
  */
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
+import type { WebSocketHandler } from "bun";
 import { AirlockError } from "../protocol/errors";
+import { createApprovalsHub } from "./approvals-hub";
 import { createRateLimiter, createToucher, type GatewayEnv } from "./auth";
 import type { GatewayDeps, RouteContext } from "./context";
 import { errorResponse, onError } from "./errors";
 import { createEventBus, type EventBus } from "./events";
 import { createMetrics } from "./metrics";
+import { approvalRoutes } from "./routes/approvals";
+import { approverWebSocket, approverWsRoutes, type ApproverSocketData } from "./routes/approver-ws";
 import { auditRoutes } from "./routes/audit";
+import { deviceRoutes } from "./routes/auth-device";
 import { checkRoutes } from "./routes/check";
 import { clientRoutes } from "./routes/clients";
 import { decisionRoutes } from "./routes/decisions";
 import { healthRoutes } from "./routes/health";
 import { liveRoutes } from "./routes/live";
+import { pairingRoutes } from "./routes/pairings";
 import { policyRoutes } from "./routes/policies";
 import { roleRoutes } from "./routes/roles";
 import { sessionRoutes } from "./routes/sessions";
@@ -27,16 +33,23 @@ import { serveWeb } from "./static";
 export interface GatewayApp {
   app: Hono<GatewayEnv>;
   bus: EventBus;
+  /** Bun.serve's `websocket` option (the approver link) */
+  websocket: WebSocketHandler<ApproverSocketData>;
+  /** stops approval timers and closes approver sockets */
+  close(): void;
 }
 
 const DEFAULT_BODY_LIMIT = 1024 * 1024;
 
 export function createGatewayApp(deps: GatewayDeps): GatewayApp {
   const now = deps.now ?? (() => new Date());
+  const bus = createEventBus();
   const ctx: RouteContext = {
     ...deps,
     now,
-    bus: createEventBus(),
+    bus,
+    hub: createApprovalsHub({ store: deps.store, bus, log: deps.log, now }),
+    starts: createRateLimiter({ max: deps.deviceStarts?.max ?? 30, windowMs: deps.deviceStarts?.windowMs ?? 60_000, now: () => now().getTime() }),
     metrics: createMetrics(),
     limiter: createRateLimiter({ max: deps.failedAuth?.max ?? 20, windowMs: deps.failedAuth?.windowMs ?? 60_000, now: () => now().getTime() }),
     toucher: createToucher(() => now().getTime()),
@@ -64,6 +77,10 @@ export function createGatewayApp(deps: GatewayDeps): GatewayApp {
 
   app.route("/", healthRoutes(ctx));
   app.route("/api/v1/auth/whoami", whoamiRoutes(ctx));
+  app.route("/api/v1/auth/device", deviceRoutes(ctx));
+  app.route("/api/v1/pairings", pairingRoutes(ctx));
+  app.route("/api/v1/approvals", approvalRoutes(ctx));
+  app.route("/api/v1/approver/ws", approverWsRoutes(ctx));
   app.route("/api/v1/policies/simulate", simulateRoutes(ctx));
   app.route("/api/v1/policies", policyRoutes(ctx));
   app.route("/api/v1/roles", roleRoutes(ctx));
@@ -77,5 +94,5 @@ export function createGatewayApp(deps: GatewayDeps): GatewayApp {
   app.all("/api/*", (c) => errorResponse(c, new AirlockError("not_found", `no route ${c.req.method} ${c.req.path}`)));
   app.get("*", serveWeb(deps.webRoot));
 
-  return { app, bus: ctx.bus };
+  return { app, bus: ctx.bus, websocket: approverWebSocket(ctx), close: () => ctx.hub.close() };
 }

@@ -1,7 +1,9 @@
 /**
  * Credentials (DESIGN 6, issue 3): admin, viewer (read-only), client (its own sessions and
- * decisions, bundles), session (checks of its own session), enrollment (enroll once). 401 for a
- * missing or invalid credential, 403 for the wrong class; failures are rate-limited per address.
+ * decisions, bundles), session (checks of its own session), enrollment (enroll once), user (from
+ * sign-in: its own pairings), approver (from claiming a pairing code: its pairing's approvals).
+ * 401 for a missing or invalid credential, 403 for the wrong class; failures are rate-limited per
+ * address.
  */
 import type { Context, MiddlewareHandler } from "hono";
 import { AirlockError } from "../protocol/errors";
@@ -9,22 +11,25 @@ import type { SessionRecord } from "../protocol/records";
 import type { Store } from "../store/types";
 import { hashSecret, looksLikeSecret, sameHash } from "./tokens";
 
-export type CredentialKind = "admin" | "viewer" | "client" | "session" | "enrollment";
+export type CredentialKind = "admin" | "viewer" | "client" | "session" | "enrollment" | "user" | "approver";
 
 export interface Credential {
   kind: CredentialKind;
-  /** audit actor: `admin:<token id>`, `client:<client id>`, `session:<id>` ... */
+  /** audit actor: `admin:<token id>`, `client:<client id>`, `session:<id>`, `user:<id>`, `approver:<pairing id>` ... */
   actor: string;
   tokenId: string | null;
   clientId: string | null;
   session: SessionRecord | null;
+  /** the pairing an approver credential serves */
+  pairingId: string | null;
   /** the secret's hash (enrollment uses it to consume the token) */
   hash: string;
 }
 
 export interface GatewayEnv {
   Variables: { cred: Credential };
-  Bindings: { ip?: string };
+  /** from Bun.serve: the peer address, and the WebSocket upgrade (absent under `app.request()`) */
+  Bindings: { ip?: string; upgrade?: (request: Request, data: unknown) => boolean };
 }
 
 export interface RateLimiter {
@@ -82,42 +87,59 @@ async function resolveCredential(store: Store, toucher: Toucher, secret: string)
   const hash = await hashSecret(secret);
   if (secret.startsWith("al_s_")) {
     const session = await store.findSessionByToken(hash);
-    return session ? { kind: "session", actor: `session:${session.id}`, tokenId: null, clientId: session.client_id, session, hash } : null;
+    return session ? { kind: "session", actor: `session:${session.id}`, tokenId: null, clientId: session.client_id, session, pairingId: null, hash } : null;
   }
   const token = await store.findToken(hash);
   if (!token || !sameHash(token.hash, hash)) return null;
   if (toucher.due(`t:${token.id}`)) await store.touchToken(token.id);
   if (token.kind === "client" && token.client_id && toucher.due(`c:${token.client_id}`)) await store.touchClient(token.client_id);
+  if (token.kind === "user" || token.kind === "approver") {
+    const binding = await store.getTokenBinding(token.id);
+    if (token.kind === "user" && binding?.user) return { kind: "user", actor: binding.user, tokenId: token.id, clientId: null, session: null, pairingId: null, hash };
+    if (token.kind === "approver" && binding?.pairing_id) {
+      return { kind: "approver", actor: `approver:${binding.pairing_id}`, tokenId: token.id, clientId: null, session: null, pairingId: binding.pairing_id, hash };
+    }
+    return null; // an unbound user or approver token acts as nobody
+  }
   const actor = token.kind === "client" ? `client:${token.client_id}` : `${token.kind}:${token.id}`;
-  return { kind: token.kind, actor, tokenId: token.id, clientId: token.client_id, session: null, hash };
+  return { kind: token.kind, actor, tokenId: token.id, clientId: token.client_id, session: null, pairingId: null, hash };
 }
 
 export function clientAddress(c: Context<GatewayEnv>): string {
   return c.env?.ip ?? "local";
 }
 
-/** Requires a credential of one of `kinds`; sets `c.var.cred`. */
 export interface AuthContext {
   store: Store;
   limiter: RateLimiter;
   toucher: Toucher;
 }
 
-export function guard(auth: AuthContext, ...kinds: CredentialKind[]): MiddlewareHandler<GatewayEnv> {
+/** The credential of a request (no class check), or an AirlockError: 429 when rate-limited, 401 when missing or invalid. */
+export async function authenticate(auth: AuthContext, c: Context<GatewayEnv>): Promise<Credential> {
+  return authenticateSecret(auth, clientAddress(c), c.req.header("authorization"), true);
+}
+
+/** `header` is an Authorization header (`Bearer <secret>`), or the bare secret when `bearer` is false (WebSocket auth). */
+export async function authenticateSecret(auth: AuthContext, address: string, header: string | undefined, bearer: boolean): Promise<Credential> {
   const { store, limiter, toucher } = auth;
+  if (!limiter.allowed(address)) throw new AirlockError("rate_limited", "too many failed authentication attempts; try again later");
+  const secret = bearer ? header?.match(/^Bearer\s+(\S+)\s*$/i)?.[1] : header;
+  if (!secret) {
+    throw new AirlockError("unauthorized", header ? "malformed Authorization header: expected 'Bearer <token>'" : "missing credential: send 'Authorization: Bearer <token>'");
+  }
+  const cred = await resolveCredential(store, toucher, secret);
+  if (!cred) {
+    limiter.fail(address);
+    throw new AirlockError("unauthorized", "invalid, expired or revoked credential");
+  }
+  return cred;
+}
+
+/** Requires a credential of one of `kinds`; sets `c.var.cred`. */
+export function guard(auth: AuthContext, ...kinds: CredentialKind[]): MiddlewareHandler<GatewayEnv> {
   return async (c, next) => {
-    const address = clientAddress(c);
-    if (!limiter.allowed(address)) throw new AirlockError("rate_limited", "too many failed authentication attempts; try again later");
-    const header = c.req.header("authorization");
-    const match = header?.match(/^Bearer\s+(\S+)\s*$/i);
-    if (!match) {
-      throw new AirlockError("unauthorized", header ? "malformed Authorization header: expected 'Bearer <token>'" : "missing credential: send 'Authorization: Bearer <token>'");
-    }
-    const cred = await resolveCredential(store, toucher, match[1]!);
-    if (!cred) {
-      limiter.fail(address);
-      throw new AirlockError("unauthorized", "invalid, expired or revoked credential");
-    }
+    const cred = await authenticate(auth, c);
     if (!kinds.includes(cred.kind)) {
       throw new AirlockError("forbidden", `a ${cred.kind} credential cannot do this (needs ${kinds.join(" or ")})`);
     }

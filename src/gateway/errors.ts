@@ -10,17 +10,23 @@ export function statusFor(code: ErrorCode): ContentfulStatusCode {
     case "usage":
     case "invalid_input":
     case "invalid_policy":
+    case "authorization_pending":
+    case "expired_token":
       return 400;
     case "unauthorized":
       return 401;
     case "forbidden":
     case "policy_block":
+    case "access_denied":
       return 403;
     case "not_found":
       return 404;
     case "conflict":
       return 409;
+    case "expired":
+      return 410;
     case "rate_limited":
+    case "slow_down":
       return 429;
     case "unavailable":
       return 503;

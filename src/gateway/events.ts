@@ -1,6 +1,6 @@
 /** In-process live events: the UI's SSE stream and the daemons' change feed wake on these. */
 export interface LiveEvent {
-  type: "decision" | "session" | "policy" | "role" | "client" | "token";
+  type: "decision" | "session" | "policy" | "role" | "client" | "token" | "approval" | "pairing";
   /** the audit sequence number after which this change is visible, when known */
   seq?: number;
   data: unknown;

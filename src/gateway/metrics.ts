@@ -5,7 +5,8 @@ const BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5
 
 export interface Metrics {
   observe(method: string, route: string, status: number, seconds: number): void;
-  render(counts: StoreCounts | null): string;
+  /** `approvals`: approvals by status, when the store could count them */
+  render(counts: StoreCounts | null, approvals?: Record<string, number> | null): string;
 }
 
 const esc = (v: string) => v.replaceAll("\\", "\\\\").replaceAll('"', '\\"').replaceAll("\n", "\\n");
@@ -24,7 +25,7 @@ export function createMetrics(): Metrics {
       h.sum += seconds;
       h.count++;
     },
-    render(counts) {
+    render(counts, approvals) {
       const out: string[] = [];
       out.push("# HELP airlock_http_requests_total HTTP requests by method, route and status.", "# TYPE airlock_http_requests_total counter");
       for (const [k, v] of requests) out.push(`airlock_http_requests_total{${k}} ${v}`);
@@ -41,6 +42,10 @@ export function createMetrics(): Metrics {
         for (const [status, n] of Object.entries(counts.sessions_by_status)) out.push(`airlock_sessions{state="${status}"} ${n}`);
         out.push("# HELP airlock_audit_events Audit events in the chain.", "# TYPE airlock_audit_events gauge", `airlock_audit_events ${counts.audit_events}`);
         out.push("# HELP airlock_clients Enrolled clients.", "# TYPE airlock_clients gauge", `airlock_clients ${counts.clients}`);
+      }
+      if (approvals) {
+        out.push("# HELP airlock_approvals Approval requests, by status.", "# TYPE airlock_approvals gauge");
+        for (const [status, n] of Object.entries(approvals)) out.push(`airlock_approvals{status="${esc(status)}"} ${n}`);
       }
       return `${out.join("\n")}\n`;
     },

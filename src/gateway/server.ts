@@ -6,6 +6,7 @@ import type { Server } from "bun";
 import type { JsonObject } from "../protocol/records";
 import type { Store } from "../store/types";
 import { createGatewayApp } from "./app";
+import type { ApproverSocketData } from "./routes/approver-ws";
 import type { GatewayDeps } from "./context";
 import { hashSecret, newId, newSecret } from "./tokens";
 
@@ -31,18 +32,23 @@ export async function bootstrapStore(
 
 export interface RunningGateway {
   url: string;
-  server: Server<undefined>;
+  server: Server<ApproverSocketData>;
   /** stop accepting, finish in-flight requests (at most `graceMs`), close the store */
   stop(graceMs?: number): Promise<void>;
 }
 
 export function startGateway(deps: GatewayDeps & { hostname: string; port: number }): RunningGateway {
-  const { app } = createGatewayApp(deps);
-  const server = Bun.serve({
+  const { app, websocket, close } = createGatewayApp(deps);
+  const server = Bun.serve<ApproverSocketData>({
     hostname: deps.hostname,
     port: deps.port,
     idleTimeout: 60,
-    fetch: (request, srv) => app.fetch(request, { ip: srv.requestIP(request)?.address }),
+    fetch: (request, srv) =>
+      app.fetch(request, {
+        ip: srv.requestIP(request)?.address,
+        upgrade: (req: Request, data: unknown) => srv.upgrade(req, { data: data as ApproverSocketData }),
+      }),
+    websocket,
   });
   const host = deps.hostname.includes(":") ? `[${deps.hostname}]` : deps.hostname;
   let stopping: Promise<void> | null = null;
@@ -51,6 +57,7 @@ export function startGateway(deps: GatewayDeps & { hostname: string; port: numbe
     server,
     stop(graceMs = 10_000) {
       stopping ??= (async () => {
+        close(); // approver sockets are told and closed: they would keep a graceful stop waiting
         const graceful = server.stop(false);
         const timedOut = await Promise.race([graceful.then(() => false), Bun.sleep(graceMs).then(() => true)]);
         if (timedOut) await server.stop(true); // live streams (SSE, long polls) do not end by themselves

@@ -1,7 +1,7 @@
 /** Bearer secrets: random 256-bit, shown once, stored only as a SHA-256 hash (WebCrypto). */
 import { timingSafeEqual } from "node:crypto";
 
-const PREFIX = { admin: "a", viewer: "v", client: "c", enrollment: "e", session: "s" } as const;
+const PREFIX = { admin: "a", viewer: "v", client: "c", enrollment: "e", session: "s", user: "u", approver: "p", device: "d" } as const;
 export type SecretKind = keyof typeof PREFIX;
 
 function base64url(bytes: Uint8Array): string {

@@ -96,6 +96,10 @@ export interface CreatePairingResponse {
   code: string;
   expires_at: string;
 }
+export const PairingListQuery = v.strictObject({
+  status: v.optional(v.picklist(PAIRING_STATUSES, `must be one of ${PAIRING_STATUSES.join(", ")}`)),
+  client_id: v.optional(Id),
+});
 export const ClaimPairingBody = v.strictObject({ code: PairingCodeInput, approver: PublicKeys, label: v.optional(NonEmpty(128)) });
 export interface ClaimPairingResponse {
   pairing: PairingRecord;

@@ -15,6 +15,12 @@ export const ERROR_CODES = [
   "rate_limited",
   "policy_block",
   "approval_required",
+  // device flow (RFC 8628 names) and approvals
+  "authorization_pending",
+  "slow_down",
+  "expired_token",
+  "access_denied",
+  "expired",
   "tool_not_found",
   "unavailable",
   "internal",

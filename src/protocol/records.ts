@@ -10,7 +10,8 @@ export type VerdictKind = "allow" | "require_approval" | "block";
 export const SESSION_STATUSES = ["ready", "running", "exited", "revoked"] as const;
 export type SessionStatus = (typeof SESSION_STATUSES)[number];
 
-export const TOKEN_KINDS = ["admin", "viewer", "client", "enrollment"] as const;
+/** `user`: from sign-in (device flow); `approver`: from claiming a pairing code, bound to that pairing */
+export const TOKEN_KINDS = ["admin", "viewer", "client", "enrollment", "user", "approver"] as const;
 export type TokenKind = (typeof TOKEN_KINDS)[number];
 
 export interface PolicyRecord {

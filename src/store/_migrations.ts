@@ -169,6 +169,102 @@ CREATE TABLE store_head (
 INSERT INTO store_head VALUES (1, 0, '', '', 0, 0, 0);
 `,
   },
+  {
+    version: 2,
+    name: "sign-in, pairings and approvals",
+    // docs/approvals.md. Secrets (device codes, pairing codes, approver tokens) are stored as SHA-256
+    // hashes; an approval holds the sealed envelope (ciphertext) and the signed decision, never the
+    // command in clear. tokens is rebuilt for its new kinds (SQLite cannot alter a CHECK) and gains
+    // `user` (a user token's identity, `user:<id>`) and `pairing_id` (an approver token's pairing).
+    sql: `
+CREATE TABLE device_requests (
+  rid INTEGER PRIMARY KEY,
+  id TEXT NOT NULL UNIQUE,
+  device_hash TEXT NOT NULL UNIQUE,
+  user_code TEXT NOT NULL,
+  client_name TEXT,
+  status TEXT NOT NULL CHECK (status IN ('pending', 'approved', 'denied', 'expired', 'used')),
+  interval INTEGER NOT NULL,
+  created_at TEXT NOT NULL,
+  expires_at TEXT NOT NULL,
+  last_polled_at TEXT,
+  decided_at TEXT,
+  decided_by TEXT,
+  user TEXT,
+  token_id TEXT
+);
+CREATE INDEX device_requests_code ON device_requests (user_code);
+
+CREATE TABLE pairings (
+  rid INTEGER PRIMARY KEY,
+  id TEXT NOT NULL UNIQUE,
+  status TEXT NOT NULL CHECK (status IN ('pending', 'paired', 'removed')),
+  client_id TEXT NOT NULL REFERENCES clients (id),
+  user TEXT NOT NULL,
+  label TEXT,
+  approver_label TEXT,
+  daemon_sign_key TEXT NOT NULL,
+  daemon_box_key TEXT NOT NULL,
+  approver_sign_key TEXT,
+  approver_box_key TEXT,
+  -- SHA-256 of the pairing code while it can be claimed; NULL once claimed (single use)
+  code_hash TEXT UNIQUE,
+  code_expires_at TEXT,
+  created_at TEXT NOT NULL,
+  paired_at TEXT,
+  removed_at TEXT,
+  removed_by TEXT
+);
+CREATE INDEX pairings_user ON pairings (user, created_at);
+CREATE INDEX pairings_client ON pairings (client_id, created_at);
+
+CREATE TABLE tokens_v2 (
+  id TEXT PRIMARY KEY,
+  kind TEXT NOT NULL CHECK (kind IN ('admin', 'viewer', 'client', 'enrollment', 'user', 'approver')),
+  name TEXT NOT NULL,
+  hash TEXT NOT NULL UNIQUE,
+  client_id TEXT REFERENCES clients (id),
+  created_at TEXT NOT NULL,
+  created_by TEXT NOT NULL,
+  expires_at TEXT,
+  last_used_at TEXT,
+  used_at TEXT,
+  revoked_at TEXT,
+  user TEXT,
+  pairing_id TEXT REFERENCES pairings (id)
+);
+INSERT INTO tokens_v2 (rowid, id, kind, name, hash, client_id, created_at, created_by, expires_at, last_used_at, used_at, revoked_at)
+  SELECT rowid, id, kind, name, hash, client_id, created_at, created_by, expires_at, last_used_at, used_at, revoked_at FROM tokens ORDER BY rowid;
+DROP TABLE tokens;
+ALTER TABLE tokens_v2 RENAME TO tokens;
+CREATE INDEX tokens_client ON tokens (client_id) WHERE client_id IS NOT NULL;
+CREATE INDEX tokens_pairing ON tokens (pairing_id) WHERE pairing_id IS NOT NULL;
+
+CREATE TABLE approvals (
+  rid INTEGER PRIMARY KEY,
+  id TEXT NOT NULL UNIQUE,
+  pairing_id TEXT NOT NULL REFERENCES pairings (id),
+  client_id TEXT NOT NULL,
+  session_id TEXT,
+  status TEXT NOT NULL CHECK (status IN ('pending', 'approved', 'denied', 'expired')),
+  created_at TEXT NOT NULL,
+  expires_at TEXT NOT NULL,
+  decided_at TEXT,
+  decided_by TEXT,
+  -- the sealed action as the daemon sent it: {v, epk, iv, ct, sig}
+  envelope TEXT NOT NULL,
+  -- the approver's signed decision, verbatim
+  decision_payload TEXT,
+  decision_sig TEXT,
+  -- the daemon's verifier result: {ok, reason, verify_ms, total_ms, at}
+  verification TEXT
+);
+CREATE INDEX approvals_created ON approvals (created_at);
+CREATE INDEX approvals_pairing ON approvals (pairing_id, created_at);
+CREATE INDEX approvals_status ON approvals (status, created_at);
+CREATE INDEX approvals_pending ON approvals (expires_at) WHERE status = 'pending';
+`,
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);

@@ -44,6 +44,9 @@ import {
 import { decodeCursor, encodeCursor } from "./_cursor";
 import { sha256Hex } from "./_hash";
 import { MIGRATIONS } from "./_migrations";
+import { APPROVAL_STATUSES, type ApprovalRecord, type ApprovalStatus, type DecisionValue, type PublicKeys, type SignedDecision } from "../protocol/approvals";
+import { APPROVAL_COLS, approvalRecord, DEVICE_COLS, deviceExpired, deviceRequest, envelopeJson, PAIRING_COLS, pairingRecord, type ApprovalRow, type DeviceRow, type PairingRow } from "./_approvals";
+import type { ApprovalFilter, DevicePoll, DeviceRequest, NewApproval, NewDeviceRequest, NewPairing, PairingFilter, StoredPairing, VerificationInput } from "./types";
 import { isBusy, openSqliteFile } from "./sqlite-file";
 import type {
   AuditFilter,
@@ -1597,6 +1600,326 @@ class SqliteStore implements Store {
         )
         .all(since, top);
       return { since, minutes, per_minute: perMinute, top_blocked: topBlocked };
+    });
+  }
+
+  // ------------------------------------------------------------ sign-in, pairings, approvals (docs/approvals.md)
+
+  private deviceByCode(userCode: string): DeviceRow | null {
+    return this.stmt<DeviceRow>(`SELECT ${DEVICE_COLS} FROM device_requests WHERE user_code = ? ORDER BY rid DESC LIMIT 1`).get(userCode);
+  }
+
+  /** a token of kind user or approver, with its binding */
+  private insertBoundToken(token: NewToken, actor: string, now: string, binding: { user: string | null; pairing_id: string | null }): TokenRecord {
+    const record = this.insertToken(token, actor, now);
+    this.stmt("UPDATE tokens SET user = ?, pairing_id = ? WHERE id = ?").run(binding.user, binding.pairing_id, record.id);
+    return record;
+  }
+
+  async createDeviceRequest(request: NewDeviceRequest, actor: string): Promise<DeviceRequest> {
+    return this.tx((audit, now) => {
+      if (typeof request?.id !== "string" || request.id.length === 0) throw invalid("id", "a device request needs a non-empty id");
+      if (typeof request.device_hash !== "string" || !/^[0-9a-f]{64}$/.test(request.device_hash)) throw invalid("device_hash", "a device code hash must be SHA-256 hex");
+      if (typeof request.user_code !== "string" || !/^[A-Z0-9]{8}$/.test(request.user_code)) throw invalid("user_code", "a user code is 8 upper-case characters");
+      if (!Number.isInteger(request.interval) || request.interval < 1) throw invalid("interval", "interval must be a positive whole number of seconds");
+      const expires = isoTime(request.expires_at, "expires_at");
+      const live = this.stmt<{ one: number }>("SELECT 1 AS one FROM device_requests WHERE user_code = ? AND status IN ('pending', 'approved') AND expires_at > ? LIMIT 1");
+      if (live.get(request.user_code, now)) throw new AirlockError("conflict", "a live device request already has this user code");
+      if (this.stmt<{ one: number }>("SELECT 1 AS one FROM device_requests WHERE id = ? OR device_hash = ?").get(request.id, request.device_hash)) {
+        throw new AirlockError("conflict", `device request ${request.id} (or its device code) already exists`);
+      }
+      this.stmt("INSERT INTO device_requests (id, device_hash, user_code, client_name, status, interval, created_at, expires_at) VALUES (?, ?, ?, ?, 'pending', ?, ?, ?)").run(
+        request.id,
+        request.device_hash,
+        request.user_code,
+        request.client_name ?? null,
+        request.interval,
+        now,
+        expires,
+      );
+      audit.append("auth.device_started", actor, `device:${request.id}`, { user_code: request.user_code, client_name: request.client_name ?? null, expires_at: expires });
+      return deviceRequest(this.deviceByCode(request.user_code)!, now);
+    });
+  }
+
+  async getDeviceRequest(userCode: string): Promise<DeviceRequest | null> {
+    return this.read(() => {
+      const row = this.deviceByCode(userCode);
+      return row ? deviceRequest(row, this.now()) : null;
+    });
+  }
+
+  async decideDeviceRequest(userCode: string, decision: { approve: boolean; user: string }, actor: string): Promise<DeviceRequest> {
+    return this.tx((audit, now) => {
+      const row = this.deviceByCode(userCode);
+      if (!row) throw new AirlockError("not_found", `no device request with code ${userCode}`);
+      if (deviceExpired(row, now)) throw new AirlockError("expired", `the sign-in code ${userCode} expired at ${row.expires_at}`);
+      if (row.status !== "pending") throw new AirlockError("conflict", `the sign-in code ${userCode} was already ${row.status === "used" ? "used" : row.status}`);
+      const approve = decision.approve === true;
+      if (approve && (typeof decision.user !== "string" || !decision.user.startsWith("user:"))) throw invalid("user", "an approved sign-in needs the user it acts as (user:<id>)");
+      this.stmt("UPDATE device_requests SET status = ?, decided_at = ?, decided_by = ?, user = ? WHERE rid = ?").run(approve ? "approved" : "denied", now, actor, approve ? decision.user : null, row.rid);
+      audit.append(approve ? "auth.device_approved" : "auth.device_denied", actor, `device:${row.id}`, {
+        user_code: row.user_code,
+        client_name: row.client_name,
+        user: approve ? decision.user : null,
+      });
+      return deviceRequest(this.stmt<DeviceRow>(`SELECT ${DEVICE_COLS} FROM device_requests WHERE rid = ?`).get(row.rid)!, now);
+    });
+  }
+
+  async pollDeviceRequest(deviceHash: string, token: NewToken): Promise<DevicePoll> {
+    return this.tx((audit, now): DevicePoll => {
+      const row = this.stmt<DeviceRow>(`SELECT ${DEVICE_COLS} FROM device_requests WHERE device_hash = ?`).get(deviceHash);
+      if (!row) return { status: "unknown" };
+      if (row.status === "used" || row.status === "denied") return { status: row.status };
+      if (deviceExpired(row, now) || row.status === "expired") return { status: "expired" };
+      if (row.status === "pending") {
+        const tooSoon = row.last_polled_at !== null && Date.parse(now) - Date.parse(row.last_polled_at) < row.interval * 1000;
+        const interval = tooSoon ? row.interval + 5 : row.interval;
+        this.stmt("UPDATE device_requests SET last_polled_at = ?, interval = ? WHERE rid = ?").run(now, interval, row.rid);
+        return { status: tooSoon ? "slow_down" : "pending", interval };
+      }
+      // approved: the user token is created now, since only the poller may ever see its secret
+      if (token.kind !== "user") throw invalid("token.kind", "a sign-in issues a token of kind user");
+      const named = row.client_name ? { ...token, name: `${token.name}: ${row.client_name}`.slice(0, 256) } : token;
+      const record = this.insertBoundToken(named, row.user!, now, { user: row.user, pairing_id: null });
+      this.stmt("UPDATE device_requests SET status = 'used', last_polled_at = ?, token_id = ? WHERE rid = ?").run(now, record.id, row.rid);
+      audit.append("token.created", row.user!, `token:${record.id}`, { kind: record.kind, name: record.name, client_id: null, expires_at: record.expires_at, device: row.id, user: row.user });
+      return { status: "issued", token: record, user: row.user! };
+    });
+  }
+
+  async getTokenBinding(tokenId: string): Promise<{ user: string | null; pairing_id: string | null } | null> {
+    return this.read(() => this.stmt<{ user: string | null; pairing_id: string | null }>("SELECT user, pairing_id FROM tokens WHERE id = ?").get(tokenId) ?? null);
+  }
+
+  private pairingRow(id: string): PairingRow | null {
+    return this.stmt<PairingRow>(`SELECT ${PAIRING_COLS} FROM pairings WHERE id = ?`).get(id);
+  }
+
+  async createPairing(pairing: NewPairing, actor: string): Promise<StoredPairing> {
+    return this.tx((audit, now) => {
+      if (typeof pairing?.id !== "string" || pairing.id.length === 0) throw invalid("id", "a pairing needs a non-empty id");
+      if (typeof pairing.code_hash !== "string" || !/^[0-9a-f]{64}$/.test(pairing.code_hash)) throw invalid("code_hash", "a pairing code hash must be SHA-256 hex");
+      if (typeof pairing.user !== "string" || pairing.user.length === 0) throw invalid("user", "a pairing needs its user");
+      if (typeof pairing.daemon?.sign_key !== "string" || typeof pairing.daemon?.box_key !== "string") throw invalid("daemon", "a pairing needs the daemon's public keys");
+      const expires = isoTime(pairing.code_expires_at, "code_expires_at");
+      const client = this.s.clientGet.get(pairing.client_id);
+      if (!client) throw new AirlockError("not_found", `client ${pairing.client_id} not found`);
+      if (client.revoked_at !== null) throw new AirlockError("conflict", `client ${pairing.client_id} is revoked`);
+      if (this.pairingRow(pairing.id)) throw new AirlockError("conflict", `pairing ${pairing.id} already exists`);
+      if (this.stmt<{ one: number }>("SELECT 1 AS one FROM pairings WHERE code_hash = ?").get(pairing.code_hash)) throw new AirlockError("conflict", "a pairing with this code already exists");
+      this.stmt(
+        "INSERT INTO pairings (id, status, client_id, user, label, daemon_sign_key, daemon_box_key, code_hash, code_expires_at, created_at) VALUES (?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?)",
+      ).run(pairing.id, pairing.client_id, pairing.user, pairing.label ?? null, pairing.daemon.sign_key, pairing.daemon.box_key, pairing.code_hash, expires, now);
+      audit.append("pairing.created", actor, `pairing:${pairing.id}`, {
+        client_id: pairing.client_id,
+        user: pairing.user,
+        label: pairing.label ?? null,
+        daemon: { sign_key: pairing.daemon.sign_key, box_key: pairing.daemon.box_key },
+        code_expires_at: expires,
+      });
+      return pairingRecord(this.pairingRow(pairing.id)!);
+    });
+  }
+
+  async claimPairing(codeHash: string, claim: { approver: PublicKeys; label: string | null }, token: NewToken): Promise<{ pairing: StoredPairing; token: TokenRecord }> {
+    return this.tx((audit, now) => {
+      const row = this.stmt<PairingRow>(`SELECT ${PAIRING_COLS} FROM pairings WHERE code_hash = ?`).get(codeHash);
+      if (!row || row.status !== "pending") throw new AirlockError("not_found", "unknown or already used pairing code");
+      if (row.code_expires_at === null || row.code_expires_at <= now) throw new AirlockError("expired", `this pairing code expired at ${row.code_expires_at}: run airlock pair again`);
+      if (typeof claim?.approver?.sign_key !== "string" || typeof claim.approver.box_key !== "string") throw invalid("approver", "a claim needs the approver's public keys");
+      if (token.kind !== "approver") throw invalid("token.kind", "a claim issues a token of kind approver");
+      this.stmt(
+        "UPDATE pairings SET status = 'paired', approver_sign_key = ?, approver_box_key = ?, approver_label = ?, paired_at = ?, code_hash = NULL WHERE rid = ? AND status = 'pending'",
+      ).run(claim.approver.sign_key, claim.approver.box_key, claim.label ?? null, now, row.rid);
+      const actor = `approver:${row.id}`;
+      const record = this.insertBoundToken(token, actor, now, { user: null, pairing_id: row.id });
+      audit.append("pairing.claimed", actor, `pairing:${row.id}`, {
+        client_id: row.client_id,
+        user: row.user,
+        approver_label: claim.label ?? null,
+        approver: { sign_key: claim.approver.sign_key, box_key: claim.approver.box_key },
+        token: record.id,
+      });
+      return { pairing: pairingRecord(this.pairingRow(row.id)!), token: record };
+    });
+  }
+
+  async getPairing(id: string): Promise<StoredPairing | null> {
+    return this.read(() => {
+      const row = this.pairingRow(id);
+      return row ? pairingRecord(row) : null;
+    });
+  }
+
+  async listPairings(filter: PairingFilter): Promise<StoredPairing[]> {
+    return this.read(() => {
+      const where: string[] = [];
+      const params: SQLQueryBindings[] = [];
+      for (const key of ["user", "client_id", "status"] as const) {
+        if (filter?.[key] !== undefined) {
+          where.push(`${key} = ?`);
+          params.push(filter[key]);
+        }
+      }
+      const sql = `SELECT ${PAIRING_COLS} FROM pairings ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY created_at DESC, rid DESC LIMIT 500`;
+      return this.stmt<PairingRow>(sql).all(...params).map(pairingRecord);
+    });
+  }
+
+  async removePairing(id: string, actor: string): Promise<{ pairing: StoredPairing; tokens_revoked: string[]; approvals_expired: string[] }> {
+    return this.tx((audit, now) => {
+      const row = this.pairingRow(id);
+      if (!row) throw new AirlockError("not_found", `pairing ${id} not found`);
+      if (row.status === "removed") throw new AirlockError("conflict", `pairing ${id} is already removed`);
+      this.stmt("UPDATE pairings SET status = 'removed', removed_at = ?, removed_by = ?, code_hash = NULL WHERE rid = ?").run(now, actor, row.rid);
+      const tokens = this.stmt<{ id: string }>("UPDATE tokens SET revoked_at = ? WHERE pairing_id = ? AND revoked_at IS NULL RETURNING id")
+        .all(now, id)
+        .map((t) => t.id);
+      const expired = this.stmt<{ id: string; client_id: string }>("UPDATE approvals SET status = 'expired', decided_at = ? WHERE pairing_id = ? AND status = 'pending' RETURNING id, client_id").all(now, id);
+      for (const a of expired) audit.append("approval.expired", actor, `approval:${a.id}`, { pairing_id: id, client_id: a.client_id, reason: "unpaired" });
+      audit.append("pairing.removed", actor, `pairing:${id}`, { client_id: row.client_id, user: row.user, tokens_revoked: tokens, approvals_expired: expired.map((a) => a.id) });
+      return { pairing: pairingRecord(this.pairingRow(id)!), tokens_revoked: tokens, approvals_expired: expired.map((a) => a.id) };
+    });
+  }
+
+  private approvalRow(id: string): ApprovalRow | null {
+    return this.stmt<ApprovalRow>(`SELECT ${APPROVAL_COLS} FROM approvals WHERE id = ?`).get(id);
+  }
+
+  async createApproval(approval: NewApproval, actor: string): Promise<ApprovalRecord> {
+    return this.tx((audit, now) => {
+      if (typeof approval?.id !== "string" || approval.id.length === 0) throw invalid("id", "an approval needs a non-empty id");
+      const expires = isoTime(approval.expires_at, "expires_at");
+      const e = approval.envelope;
+      if (typeof e !== "object" || e === null || e.v !== 1 || [e.epk, e.iv, e.ct, e.sig].some((x) => typeof x !== "string")) throw invalid("envelope", "an approval needs its envelope {v: 1, epk, iv, ct, sig}");
+      const envelope = envelopeJson(e);
+      const existing = this.approvalRow(approval.id);
+      if (existing) {
+        const same = existing.pairing_id === approval.pairing_id && existing.client_id === approval.client_id && existing.envelope === envelope && existing.expires_at === expires;
+        if (same) return approvalRecord(existing); // a retried submission
+        throw new AirlockError("conflict", `approval ${approval.id} already exists`);
+      }
+      const pairing = this.pairingRow(approval.pairing_id);
+      if (!pairing) throw new AirlockError("not_found", `pairing ${approval.pairing_id} not found`);
+      if (pairing.client_id !== approval.client_id) throw new AirlockError("conflict", `pairing ${approval.pairing_id} does not belong to client ${approval.client_id}`);
+      if (pairing.status !== "paired") throw new AirlockError("conflict", `pairing ${approval.pairing_id} is ${pairing.status}, not paired`);
+      this.stmt("INSERT INTO approvals (id, pairing_id, client_id, session_id, status, created_at, expires_at, envelope) VALUES (?, ?, ?, ?, 'pending', ?, ?, ?)").run(
+        approval.id,
+        approval.pairing_id,
+        approval.client_id,
+        approval.session_id ?? null,
+        now,
+        expires,
+        envelope,
+      );
+      audit.append("approval.requested", actor, `approval:${approval.id}`, {
+        pairing_id: approval.pairing_id,
+        client_id: approval.client_id,
+        session_id: approval.session_id ?? null,
+        expires_at: expires,
+      });
+      return approvalRecord(this.approvalRow(approval.id)!);
+    });
+  }
+
+  async getApproval(id: string): Promise<ApprovalRecord | null> {
+    return this.read(() => {
+      const row = this.approvalRow(id);
+      return row ? approvalRecord(row) : null;
+    });
+  }
+
+  async listApprovals(filter: ApprovalFilter, page: PageRequest): Promise<Page<ApprovalRecord>> {
+    return this.read(() => {
+      const f = filter ?? {};
+      const limit = pageLimit(page);
+      const where: string[] = [];
+      const params: SQLQueryBindings[] = [];
+      if (f.status !== undefined) {
+        if (!(APPROVAL_STATUSES as readonly string[]).includes(f.status)) throw invalid("status", `status must be one of ${APPROVAL_STATUSES.join(", ")}`);
+        where.push("status = ?");
+        params.push(f.status);
+      }
+      for (const key of ["pairing_id", "client_id"] as const) {
+        if (f[key] !== undefined) {
+          where.push(`${key} = ?`);
+          params.push(f[key]);
+        }
+      }
+      if (page.cursor !== undefined) {
+        const c = decodeCursor(page.cursor, "approvals", { t: "string", r: "int" });
+        where.push("(created_at, rid) < (?, ?)");
+        params.push(c.t, c.r);
+      }
+      const sql = `SELECT ${APPROVAL_COLS} FROM approvals ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY created_at DESC, rid DESC LIMIT ?`;
+      const rows = this.stmt<ApprovalRow>(sql).all(...params, limit + 1);
+      return this.keysetPage(rows, limit, approvalRecord, (r) => encodeCursor("approvals", { t: r.created_at, r: r.rid }));
+    });
+  }
+
+  async decideApproval(id: string, decision: SignedDecision & { decision: DecisionValue }, actor: string): Promise<ApprovalRecord> {
+    return this.tx((audit, now) => {
+      if (decision?.decision !== "approve" && decision?.decision !== "deny") throw invalid("decision", "decision must be approve or deny");
+      if (typeof decision.payload !== "string" || typeof decision.sig !== "string") throw invalid("payload", "a decision is {payload, sig}");
+      const row = this.approvalRow(id);
+      if (!row) throw new AirlockError("not_found", `approval ${id} not found`);
+      if (row.status === "expired" || (row.status === "pending" && row.expires_at <= now)) throw new AirlockError("expired", `approval ${id} expired at ${row.expires_at}`);
+      if (row.status !== "pending") throw new AirlockError("conflict", `approval ${id} was already ${row.status}`);
+      const status = decision.decision === "approve" ? "approved" : "denied";
+      this.stmt("UPDATE approvals SET status = ?, decided_at = ?, decided_by = ?, decision_payload = ?, decision_sig = ? WHERE rid = ? AND status = 'pending'").run(
+        status,
+        now,
+        actor,
+        decision.payload,
+        decision.sig,
+        row.rid,
+      );
+      audit.append(status === "approved" ? "approval.approved" : "approval.denied", actor, `approval:${id}`, { pairing_id: row.pairing_id, client_id: row.client_id });
+      return approvalRecord(this.approvalRow(id)!);
+    });
+  }
+
+  async expireApprovals(): Promise<ApprovalRecord[]> {
+    const due = this.stmt<{ one: number }>("SELECT 1 AS one FROM approvals WHERE status = 'pending' AND expires_at <= ? LIMIT 1");
+    if (!this.read(() => due.get(this.now()))) return []; // the common case takes no write lock
+    return this.tx((audit, now) => {
+      const rows = this.stmt<ApprovalRow>(`UPDATE approvals SET status = 'expired', decided_at = ? WHERE status = 'pending' AND expires_at <= ? RETURNING ${APPROVAL_COLS}`).all(now, now);
+      for (const r of rows) audit.append("approval.expired", "system", `approval:${r.id}`, { pairing_id: r.pairing_id, client_id: r.client_id, reason: "timeout" });
+      return rows.map(approvalRecord);
+    });
+  }
+
+  async recordVerification(id: string, result: VerificationInput, actor: string): Promise<ApprovalRecord> {
+    return this.tx((audit, now) => {
+      if (typeof result?.ok !== "boolean") throw invalid("ok", "ok must be true or false");
+      if (typeof result.reason !== "string") throw invalid("reason", "reason must be a string");
+      for (const key of ["verify_ms", "total_ms"] as const) {
+        if (typeof result[key] !== "number" || !Number.isFinite(result[key]) || result[key] < 0) throw invalid(key, `${key} must be a non-negative number`);
+      }
+      const row = this.approvalRow(id);
+      if (!row) throw new AirlockError("not_found", `approval ${id} not found`);
+      if (row.verification !== null) throw new AirlockError("conflict", `approval ${id} already has its verification`);
+      const verification = { ok: result.ok, reason: result.reason, verify_ms: result.verify_ms, total_ms: result.total_ms, at: now };
+      this.stmt("UPDATE approvals SET verification = ? WHERE rid = ?").run(JSON.stringify(verification), row.rid);
+      audit.append(result.ok ? "approval.verified" : "approval.rejected", actor, `approval:${id}`, {
+        pairing_id: row.pairing_id,
+        client_id: row.client_id,
+        status: row.status,
+        reason: result.reason,
+        verify_ms: result.verify_ms,
+        total_ms: result.total_ms,
+      });
+      return approvalRecord(this.approvalRow(id)!);
+    });
+  }
+
+  async approvalCounts(): Promise<Record<ApprovalStatus, number>> {
+    return this.read(() => {
+      const counts = Object.fromEntries(APPROVAL_STATUSES.map((s) => [s, 0])) as Record<ApprovalStatus, number>;
+      for (const r of this.stmt<{ status: ApprovalStatus; n: number }>("SELECT status, count(*) AS n FROM approvals GROUP BY status").all()) counts[r.status] = r.n;
+      return counts;
     });
   }
 

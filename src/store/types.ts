@@ -15,6 +15,7 @@
  *   an `invalid_input` error.
  */
 import type { AuditEvent } from "../audit/chain";
+import type { ApprovalRecord, ApprovalStatus, DeviceRequestRecord, Envelope, PairingRecord, PairingStatus, PublicKeys, SignedDecision, DecisionValue } from "../protocol/approvals";
 import type {
   ClientRecord,
   DecisionRecord,
@@ -146,6 +147,80 @@ export interface DecisionStats {
   top_blocked: { command: string; count: number; last_at: string }[];
 }
 
+// ---------------------------------------------------------------- sign-in, pairings, approvals (docs/approvals.md)
+
+export interface NewDeviceRequest {
+  id: string;
+  /** SHA-256 hex of the device_code; the code itself is never stored */
+  device_hash: string;
+  /** 8 characters of CODE_ALPHABET, normalized (no dash) */
+  user_code: string;
+  client_name: string | null;
+  /** seconds between polls */
+  interval: number;
+  expires_at: string;
+}
+
+/** A device-flow request as the store keeps it; `status` is `expired` once past `expires_at` (unless denied or used). */
+export interface DeviceRequest extends DeviceRequestRecord {
+  id: string;
+  interval: number;
+  decided_at: string | null;
+  decided_by: string | null;
+  /** the identity a user token will act as (`user:<id>`), once approved */
+  user: string | null;
+}
+
+/** What a poll of the device flow found (the store records the poll time; only `issued` creates a token). */
+export type DevicePoll =
+  | { status: "unknown" }
+  | { status: "pending" | "slow_down"; interval: number }
+  | { status: "expired" | "denied" | "used" }
+  | { status: "issued"; token: TokenRecord; user: string };
+
+export interface NewPairing {
+  id: string;
+  client_id: string;
+  /** the signed-in user who pairs (`user:<id>`) */
+  user: string;
+  label: string | null;
+  daemon: PublicKeys;
+  /** SHA-256 hex of the normalized pairing code */
+  code_hash: string;
+  code_expires_at: string;
+}
+
+/** A pairing as stored: presence (`approver_online`) is the gateway's, not the store's. */
+export type StoredPairing = Omit<PairingRecord, "approver_online">;
+
+export interface PairingFilter {
+  user?: string;
+  client_id?: string;
+  status?: PairingStatus;
+}
+
+export interface NewApproval {
+  id: string;
+  pairing_id: string;
+  client_id: string;
+  session_id: string | null;
+  expires_at: string;
+  envelope: Envelope;
+}
+
+export interface ApprovalFilter {
+  status?: ApprovalStatus;
+  pairing_id?: string;
+  client_id?: string;
+}
+
+export interface VerificationInput {
+  ok: boolean;
+  reason: string;
+  verify_ms: number;
+  total_ms: number;
+}
+
 export interface Store {
   readonly backend: "sqlite" | "postgres";
   /** a trivial round trip; throws when the store is unreachable */
@@ -218,6 +293,66 @@ export interface Store {
   auditHead(): Promise<{ seq: number; hash: string } | null>;
   /** events after `seq` (oldest first, at most `limit`), for change feeds */
   auditSince(seq: number, limit: number): Promise<AuditEvent[]>;
+
+  // -------------------------------------------------------- sign-in (device flow)
+
+  /** audits auth.device_started; conflict when a live request already has this user code */
+  createDeviceRequest(request: NewDeviceRequest, actor: string): Promise<DeviceRequest>;
+  /** the newest request with this (normalized) user code, or null */
+  getDeviceRequest(userCode: string): Promise<DeviceRequest | null>;
+  /**
+   * approve (recording the user the token will act as) or deny a pending request: audits
+   * auth.device_approved / auth.device_denied. not_found; `expired` past its expiry; conflict when
+   * already decided.
+   */
+  decideDeviceRequest(userCode: string, decision: { approve: boolean; user: string }, actor: string): Promise<DeviceRequest>;
+  /**
+   * A poll by device-code hash: records the poll time; a poll sooner than `interval` seconds after
+   * the previous one is `slow_down` (and the interval grows by 5 s); an approved request creates
+   * `token` (kind user, audited token.created) and becomes `used`.
+   */
+  pollDeviceRequest(deviceHash: string, token: NewToken): Promise<DevicePoll>;
+  /** a user or approver token's binding: who a user token is, which pairing an approver token serves */
+  getTokenBinding(tokenId: string): Promise<{ user: string | null; pairing_id: string | null } | null>;
+
+  // -------------------------------------------------------- pairings
+
+  /** a pending pairing with its code: audits pairing.created; not_found for an unknown client, conflict for a revoked one */
+  createPairing(pairing: NewPairing, actor: string): Promise<StoredPairing>;
+  /**
+   * Claims a pending pairing by its code hash (single use): stores the approver's keys, creates the
+   * approver `token` bound to the pairing, audits pairing.claimed. not_found for an unknown or used
+   * code, `expired` for an expired one.
+   */
+  claimPairing(codeHash: string, claim: { approver: PublicKeys; label: string | null }, token: NewToken): Promise<{ pairing: StoredPairing; token: TokenRecord }>;
+  getPairing(id: string): Promise<StoredPairing | null>;
+  /** newest first, at most 500 */
+  listPairings(filter: PairingFilter): Promise<StoredPairing[]>;
+  /**
+   * Unpairs: status removed, the pairing's approver tokens revoked, its pending approvals expired
+   * (each audited approval.expired), audits pairing.removed. not_found; conflict when already removed.
+   */
+  removePairing(id: string, actor: string): Promise<{ pairing: StoredPairing; tokens_revoked: string[]; approvals_expired: string[] }>;
+
+  // -------------------------------------------------------- approvals
+
+  /**
+   * A pending approval (audits approval.requested). The pairing must be paired and belong to the
+   * client (else conflict); idempotent for an identical retry; conflict for another with the same id.
+   */
+  createApproval(approval: NewApproval, actor: string): Promise<ApprovalRecord>;
+  getApproval(id: string): Promise<ApprovalRecord | null>;
+  listApprovals(filter: ApprovalFilter, page: PageRequest): Promise<Page<ApprovalRecord>>;
+  /**
+   * Stores the signed decision verbatim and sets approved/denied (audits approval.approved /
+   * approval.denied). not_found; `expired` when past expires_at or expired; conflict when decided.
+   */
+  decideApproval(id: string, decision: SignedDecision & { decision: DecisionValue }, actor: string): Promise<ApprovalRecord>;
+  /** every pending approval past its expiry becomes expired (each audited approval.expired, actor system) */
+  expireApprovals(): Promise<ApprovalRecord[]>;
+  /** the daemon's verifier result, once per approval: audits approval.verified (ok) or approval.rejected */
+  recordVerification(id: string, result: VerificationInput, actor: string): Promise<ApprovalRecord>;
+  approvalCounts(): Promise<Record<ApprovalStatus, number>>;
 
   counts(): Promise<StoreCounts>;
   /** decisions of the last `minutes` minutes (by decided_at) per minute and verdict, and the `top` most blocked commands */

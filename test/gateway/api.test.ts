@@ -267,6 +267,15 @@ describe("bad input: 400 naming the field, store unchanged", () => {
     ["bad id", "GET", "/api/v1/policies/Not%20An%20Id", {}, "param.id"],
     ["check with both forms", "POST", "/api/v1/check", { body: { command: "ls", argv: ["ls"] } }, "body"],
     ["oversized body", "POST", "/api/v1/policies", { raw: JSON.stringify({ id: "big", name: "x".repeat(2 * 1024 * 1024) }) }, "body"],
+    ["sign-in start: unknown field", "POST", "/api/v1/auth/device", { body: { client_name: "x", admin: true } }, "body.admin"],
+    ["sign-in poll: no device_code", "POST", "/api/v1/auth/device/token", { body: {} }, "body.device_code"],
+    ["user code with look-alikes", "GET", "/api/v1/auth/device/0OIL-0OIL", {}, "param.user_code"],
+    ["approve without a decision", "POST", "/api/v1/auth/device/approve", { body: { user_code: "ABCD-EFGH" } }, "body.approve"],
+    ["pairing code too short", "POST", "/api/v1/pairings/claim", { body: { code: "ABC", approver: { sign_key: "A".repeat(43), box_key: "A".repeat(43) } } }, "body.code"],
+    ["public key of the wrong size", "POST", "/api/v1/pairings/claim", { body: { code: "ABCDEF", approver: { sign_key: "A".repeat(42), box_key: "A".repeat(43) } } }, "body.approver.sign_key"],
+    ["pairing status filter", "GET", "/api/v1/pairings?status=maybe", {}, "query.status"],
+    ["approval status filter", "GET", "/api/v1/approvals?status=maybe", {}, "query.status"],
+    ["long poll too long", "GET", "/api/v1/approvals/apr-1?wait=99", {}, "query.wait"],
   ];
   for (const [name, method, path, opts, field] of cases) {
     test(name, async () => {

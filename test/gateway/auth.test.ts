@@ -4,14 +4,39 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { decisionFor, testGateway, type Cred, type TestGateway } from "../support/gateway";
+import { pair, sealedRequest, signIn, type Call, type Paired } from "./_approvals";
 
 let gw: TestGateway;
 let n = 0;
 const uniq = () => `t${++n}-${Date.now().toString(36)}`;
 
+/** the approvals fixtures: a user (sign-in), a pairing of the test client with its approver, one approval, one sign-in code */
+const fx = {} as { user: string; paired: Paired; approvalId: string; deviceCode: string; userCode: string; daemon: { sign_key: string; box_key: string } };
+const AS = (c: string) => c as Cred;
+
 beforeAll(async () => {
   gw = await testGateway();
+  const call: Call = async (method, path, token, body) => {
+    const res = await gw.req(method, path, { as: "none", ...(token ? { headers: { authorization: `Bearer ${token}` } } : {}), ...(body === undefined ? {} : { body }) });
+    const text = await res.text();
+    return { status: res.status, body: text ? JSON.parse(text) : null };
+  };
+  fx.user = (await signIn(call, gw.tokens.admin)).token;
+  fx.paired = await pair(call, fx.user, gw.clientId);
+  fx.daemon = fx.paired.pairing.daemon;
+  const req = await sealedRequest(fx.paired, "helm upgrade matrix ./chart", 3_600_000);
+  fx.approvalId = (await call("POST", "/api/v1/approvals", gw.tokens.client, req.body)).body.approval.id;
+  const started = (await call("POST", "/api/v1/auth/device", null, {})).body;
+  [fx.deviceCode, fx.userCode] = [started.device_code, started.user_code];
+  const tokens = gw.tokens as Record<string, string>;
+  tokens.user = fx.user;
+  tokens.approver = fx.paired.approverToken;
 });
+
+async function freshPairing(): Promise<string> {
+  const r = await gw.req("POST", "/api/v1/pairings", { as: "none", headers: { authorization: `Bearer ${fx.user}` }, body: { client_id: gw.clientId, daemon: fx.daemon } });
+  return ((await r.json()) as { pairing: { id: string } }).pairing.id;
+}
 afterAll(async () => {
   await gw[Symbol.asyncDispose]();
 });
@@ -41,6 +66,8 @@ async function freshClient(): Promise<string> {
   return r.body.client.id;
 }
 
+const ANYONE: Cred[] = ["admin", "viewer", "client", "other_client", "enrollment", "session", "none", "garbage", "user" as Cred, "approver" as Cred];
+
 const ROUTES: Route[] = [
   { method: "GET", path: () => "/api/v1/policies", allowed: ["admin", "viewer"] },
   { method: "GET", path: () => "/api/v1/policies/infra-mutation-block", allowed: ["admin", "viewer"] },
@@ -69,9 +96,25 @@ const ROUTES: Route[] = [
   { method: "POST", path: () => "/api/v1/check", body: () => ({ command: "terraform apply" }), allowed: ["admin", "viewer", "client", "other_client", "session"] },
   { method: "GET", path: () => "/api/v1/changes", allowed: ["admin", "viewer", "client", "other_client"] },
   { method: "GET", path: () => "/api/v1/status", allowed: ["admin", "viewer"] },
+  { method: "GET", path: () => "/api/v1/auth/whoami", allowed: ["admin", "viewer", "client", "other_client", "enrollment", "session", AS("user"), AS("approver")] },
+  // sign-in, pairing, approvals (docs/approvals.md); "anyone" routes take no credential at all
+  { method: "POST", path: () => "/api/v1/auth/device", body: () => ({}), allowed: ANYONE },
+  { method: "POST", path: () => "/api/v1/auth/device/token", body: () => ({ device_code: fx.deviceCode }), allowed: ANYONE },
+  { method: "GET", path: () => `/api/v1/auth/device/${fx.userCode}`, allowed: ["admin", "viewer"] },
+  { method: "POST", path: () => "/api/v1/auth/device/approve", body: () => ({ user_code: fx.userCode, approve: false }), allowed: ["admin", "viewer"] },
+  { method: "POST", path: () => "/api/v1/pairings", body: () => ({ client_id: gw.clientId, daemon: fx.daemon }), allowed: [AS("user")] },
+  { method: "POST", path: () => "/api/v1/pairings/claim", body: () => ({ code: "ABCDEF", approver: fx.daemon }), allowed: ANYONE },
+  { method: "GET", path: () => "/api/v1/pairings", allowed: ["admin", "viewer", AS("user")] },
+  { method: "GET", path: () => `/api/v1/pairings/${fx.paired.pairing.id}`, allowed: ["admin", "viewer", "client", "other_client", AS("user"), AS("approver")] },
+  { method: "DELETE", path: async () => `/api/v1/pairings/${await freshPairing()}`, allowed: ["admin", AS("user"), AS("approver")] },
+  { method: "POST", path: () => "/api/v1/approvals", body: () => ({ id: `apr-${uniq()}`, pairing_id: fx.paired.pairing.id, session_id: null, expires_at: new Date(Date.now() + 60_000).toISOString(), envelope: { v: 1, epk: "A".repeat(43), iv: "A".repeat(16), ct: "AAAA", sig: "A".repeat(86) } }), allowed: ["client"] },
+  { method: "GET", path: () => "/api/v1/approvals", allowed: ["admin", "viewer", AS("approver")] },
+  { method: "GET", path: () => `/api/v1/approvals/${fx.approvalId}`, allowed: ["admin", "viewer", "client", "other_client", AS("approver")] },
+  { method: "POST", path: () => `/api/v1/approvals/${fx.approvalId}/decision`, body: () => ({ payload: "{}", sig: "A".repeat(86) }), allowed: [AS("approver")] },
+  { method: "POST", path: () => `/api/v1/approvals/${fx.approvalId}/verification`, body: () => ({ ok: true, reason: "ok", verify_ms: 1, total_ms: 2 }), allowed: ["client", "other_client"] },
 ];
 
-const CLASSES: Cred[] = ["admin", "viewer", "client", "enrollment", "session", "none", "garbage"];
+const CLASSES: Cred[] = ["admin", "viewer", "client", "enrollment", "session", AS("user"), AS("approver"), "none", "garbage"];
 
 describe("auth matrix", () => {
   for (const route of ROUTES) {

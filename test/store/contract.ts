@@ -1118,6 +1118,248 @@ export function storeContract(name: string, open: OpenStore): void {
       });
     });
 
+    // ------------------------------------------------------------ sign-in, pairings, approvals (docs/approvals.md)
+
+    describe("device flow, pairings and approvals", () => {
+      const K = (c: string) => c.repeat(43); // a 32-byte key's base64url length
+      const daemonKeys = { sign_key: K("d"), box_key: K("e") };
+      const approverKeys = { sign_key: K("a"), box_key: K("b") };
+      const envelope = (tag = "x") => ({ v: 1 as const, epk: K("p"), iv: "i".repeat(16), ct: `ciphertext-${tag}`, sig: "s".repeat(86) });
+      const inMinutes = (m: number) => new Date(clock.now().getTime() + m * 60_000).toISOString();
+      const device = (id: string, code: string) => ({ id, device_hash: sha(`device-${id}`), user_code: code, client_name: "laptop", interval: 5, expires_at: inMinutes(10) });
+
+      async function enrolled(id = "c1"): Promise<void> {
+        await store.createToken(token(`enr-${id}`, "enrollment"), "admin:root");
+        await store.enrollClient(sha(`secret-enr-${id}`), client(id), token(`ct-${id}`, "client"));
+      }
+      async function paired(id = "pr1", clientId = "c1"): Promise<void> {
+        await store.createPairing({ id, client_id: clientId, user: "user:alice", label: "laptop", daemon: daemonKeys, code_hash: sha(`code-${id}`), code_expires_at: inMinutes(5) }, "user:alice");
+        await store.claimPairing(sha(`code-${id}`), { approver: approverKeys, label: "phone" }, token(`ap-${id}`, "approver"));
+      }
+      const approval = (id: string, over: Partial<Parameters<Store["createApproval"]>[0]> = {}) => ({
+        id,
+        pairing_id: "pr1",
+        client_id: "c1",
+        session_id: null,
+        expires_at: inMinutes(2),
+        envelope: envelope(id),
+        ...over,
+      });
+
+      test("device flow: started, polled (pending, slow_down), approved, issued once as a user token", async () => {
+        const before = await mark();
+        const started = await store.createDeviceRequest(device("dv1", "ABCDEFGH"), "anonymous:1.2.3.4");
+        expect(started).toMatchObject({ id: "dv1", user_code: "ABCDEFGH", client_name: "laptop", status: "pending", interval: 5, user: null });
+        await expectEvents(before, [{ type: "auth.device_started", actor: "anonymous:1.2.3.4", target: "device:dv1" }]);
+        await expectCode(store.createDeviceRequest(device("dv2", "ABCDEFGH"), "anonymous:x"), "conflict");
+
+        const userToken = token("ut1", "user");
+        expect(await store.pollDeviceRequest(sha("device-dv1"), userToken)).toEqual({ status: "pending", interval: 5 });
+        clock.advance(1000);
+        expect(await store.pollDeviceRequest(sha("device-dv1"), userToken)).toEqual({ status: "slow_down", interval: 10 });
+        clock.advance(10_000);
+        expect(await store.pollDeviceRequest(sha("device-dv1"), userToken)).toEqual({ status: "pending", interval: 10 });
+        expect(await store.pollDeviceRequest(sha("nope"), userToken)).toEqual({ status: "unknown" });
+
+        const mid = await mark();
+        const approved = await store.decideDeviceRequest("ABCDEFGH", { approve: true, user: "user:tok_admin" }, "admin:tok_admin");
+        expect(approved).toMatchObject({ status: "approved", user: "user:tok_admin", decided_by: "admin:tok_admin" });
+        await expectCode(store.decideDeviceRequest("ABCDEFGH", { approve: false, user: "user:x" }, "admin:x"), "conflict");
+        const issued = await store.pollDeviceRequest(sha("device-dv1"), userToken);
+        expect(issued).toMatchObject({ status: "issued", user: "user:tok_admin", token: { id: "ut1", kind: "user" } });
+        await expectEvents(mid, [
+          { type: "auth.device_approved", actor: "admin:tok_admin", target: "device:dv1" },
+          { type: "token.created", actor: "user:tok_admin", target: "token:ut1" },
+        ]);
+        expect(await store.findToken(sha("secret-ut1"))).toMatchObject({ id: "ut1", kind: "user" });
+        expect(await store.getTokenBinding("ut1")).toEqual({ user: "user:tok_admin", pairing_id: null });
+        expect(await store.pollDeviceRequest(sha("device-dv1"), token("ut2", "user"))).toEqual({ status: "used" });
+        expect(await store.findToken(sha("secret-ut2"))).toBeNull();
+        expect((await store.getDeviceRequest("ABCDEFGH"))!.status).toBe("used");
+      });
+
+      test("device flow: denied, expired, unknown", async () => {
+        await store.createDeviceRequest(device("dv1", "AAAABBBB"), "anonymous:x");
+        const before = await mark();
+        await store.decideDeviceRequest("AAAABBBB", { approve: false, user: "user:x" }, "viewer:v1");
+        await expectEvents(before, [{ type: "auth.device_denied", actor: "viewer:v1", target: "device:dv1" }]);
+        expect(await store.pollDeviceRequest(sha("device-dv1"), token("ut1", "user"))).toEqual({ status: "denied" });
+
+        await store.createDeviceRequest(device("dv2", "CCCCDDDD"), "anonymous:x");
+        clock.advance(10 * 60_000);
+        expect((await store.getDeviceRequest("CCCCDDDD"))!.status).toBe("expired");
+        expect(await store.pollDeviceRequest(sha("device-dv2"), token("ut1", "user"))).toEqual({ status: "expired" });
+        const after = await mark();
+        await expectCode(store.decideDeviceRequest("CCCCDDDD", { approve: true, user: "user:x" }, "admin:x"), "expired");
+        await expectCode(store.decideDeviceRequest("ZZZZZZZZ", { approve: true, user: "user:x" }, "admin:x"), "not_found");
+        await expectNoEvents(after);
+        expect(await store.getDeviceRequest("ZZZZZZZZ")).toBeNull();
+        // an expired code no longer blocks a new request drawing the same code
+        await store.createDeviceRequest(device("dv3", "CCCCDDDD"), "anonymous:x");
+        expect((await store.getDeviceRequest("CCCCDDDD"))!.id).toBe("dv3");
+      });
+
+      test("pairing: created, claimed once with an approver token bound to it, listed", async () => {
+        await enrolled();
+        const before = await mark();
+        const created = await store.createPairing(
+          { id: "pr1", client_id: "c1", user: "user:alice", label: "laptop", daemon: daemonKeys, code_hash: sha("code-pr1"), code_expires_at: inMinutes(5) },
+          "user:alice",
+        );
+        expect(created).toEqual({
+          id: "pr1",
+          status: "pending",
+          client_id: "c1",
+          user: "user:alice",
+          label: "laptop",
+          approver_label: null,
+          daemon: daemonKeys,
+          approver: null,
+          created_at: clock.iso(),
+          paired_at: null,
+          removed_at: null,
+        });
+        const claimed = await store.claimPairing(sha("code-pr1"), { approver: approverKeys, label: "phone" }, token("ap1", "approver"));
+        expect(claimed.pairing).toMatchObject({ status: "paired", approver: approverKeys, approver_label: "phone", paired_at: clock.iso() });
+        expect(claimed.token).toMatchObject({ id: "ap1", kind: "approver", created_by: "approver:pr1" });
+        await expectEvents(before, [
+          { type: "pairing.created", actor: "user:alice", target: "pairing:pr1" },
+          { type: "pairing.claimed", actor: "approver:pr1", target: "pairing:pr1" },
+        ]);
+        expect(await store.getTokenBinding("ap1")).toEqual({ user: null, pairing_id: "pr1" });
+        const after = await mark();
+        await expectCode(store.claimPairing(sha("code-pr1"), { approver: approverKeys, label: null }, token("ap2", "approver")), "not_found");
+        await expectNoEvents(after);
+        expect(await store.findToken(sha("secret-ap2"))).toBeNull();
+        expect((await store.listPairings({ user: "user:alice" })).map((p) => p.id)).toEqual(["pr1"]);
+        expect(await store.listPairings({ user: "user:bob" })).toEqual([]);
+        expect((await store.listPairings({ status: "paired", client_id: "c1" })).map((p) => p.id)).toEqual(["pr1"]);
+      });
+
+      test("pairing: an expired code, an unknown client, a revoked client", async () => {
+        await enrolled();
+        await store.createPairing({ id: "pr1", client_id: "c1", user: "user:a", label: null, daemon: daemonKeys, code_hash: sha("code"), code_expires_at: inMinutes(5) }, "user:a");
+        clock.advance(5 * 60_000);
+        const before = await mark();
+        await expectCode(store.claimPairing(sha("code"), { approver: approverKeys, label: null }, token("ap1", "approver")), "expired");
+        await expectCode(store.createPairing({ id: "pr2", client_id: "ghost", user: "user:a", label: null, daemon: daemonKeys, code_hash: sha("c2"), code_expires_at: inMinutes(5) }, "user:a"), "not_found");
+        await expectNoEvents(before);
+        expect((await store.getPairing("pr1"))!.status).toBe("pending");
+        await store.revokeClient("c1", "admin:root");
+        await expectCode(store.createPairing({ id: "pr3", client_id: "c1", user: "user:a", label: null, daemon: daemonKeys, code_hash: sha("c3"), code_expires_at: inMinutes(5) }, "user:a"), "conflict");
+      });
+
+      test("approvals: requested (ciphertext only), decided once with the signed decision kept verbatim, verified", async () => {
+        await enrolled();
+        await paired();
+        const before = await mark();
+        const a = await store.createApproval(approval("ap-1", { session_id: "s1" }), "client:c1");
+        expect(a).toEqual({
+          id: "ap-1",
+          pairing_id: "pr1",
+          client_id: "c1",
+          session_id: "s1",
+          status: "pending",
+          created_at: clock.iso(),
+          expires_at: inMinutes(2),
+          decided_at: null,
+          envelope: envelope("ap-1"),
+          decision: null,
+          verification: null,
+        });
+        expect(await store.createApproval(approval("ap-1", { session_id: "s1" }), "client:c1")).toEqual(a); // a retry
+        await expectCode(store.createApproval(approval("ap-1", { envelope: envelope("other") }), "client:c1"), "conflict");
+        const signed = { payload: '{"decision":"approve"}', sig: "g".repeat(86) };
+        clock.advance(1000);
+        const decided = await store.decideApproval("ap-1", { ...signed, decision: "approve" }, "approver:pr1");
+        expect(decided).toMatchObject({ status: "approved", decided_at: clock.iso(), decision: signed });
+        await expectCode(store.decideApproval("ap-1", { ...signed, decision: "deny" }, "approver:pr1"), "conflict");
+        const verified = await store.recordVerification("ap-1", { ok: true, reason: "ok", verify_ms: 0.4, total_ms: 120 }, "client:c1");
+        expect(verified.verification).toEqual({ ok: true, reason: "ok", verify_ms: 0.4, total_ms: 120, at: clock.iso() });
+        await expectCode(store.recordVerification("ap-1", { ok: true, reason: "ok", verify_ms: 1, total_ms: 1 }, "client:c1"), "conflict");
+        const events = await eventsSince(before);
+        expect(events.map((e) => [e.type, e.actor, e.target])).toEqual([
+          ["approval.requested", "client:c1", "approval:ap-1"],
+          ["approval.approved", "approver:pr1", "approval:ap-1"],
+          ["approval.verified", "client:c1", "approval:ap-1"],
+        ]);
+        expect(events[2]!.details).toMatchObject({ reason: "ok", verify_ms: 0.4, total_ms: 120 });
+
+        await store.createApproval(approval("ap-2"), "client:c1");
+        await store.decideApproval("ap-2", { ...signed, decision: "deny" }, "approver:pr1");
+        const rejected = await store.recordVerification("ap-2", { ok: false, reason: "bad_signature", verify_ms: 0.2, total_ms: 50 }, "client:c1");
+        expect(rejected).toMatchObject({ status: "denied", verification: { ok: false, reason: "bad_signature" } });
+        expect((await eventsSince(before)).map((e) => e.type).slice(-2)).toEqual(["approval.denied", "approval.rejected"]);
+        expect(await store.approvalCounts()).toEqual({ pending: 0, approved: 1, denied: 1, expired: 0 });
+      });
+
+      test("approvals: only for a paired pairing of the same client; unknown ids", async () => {
+        await enrolled("c1");
+        await enrolled("c2");
+        await store.createPairing({ id: "pr1", client_id: "c1", user: "user:a", label: null, daemon: daemonKeys, code_hash: sha("code"), code_expires_at: inMinutes(5) }, "user:a");
+        const before = await mark();
+        await expectCode(store.createApproval(approval("ap-1"), "client:c1"), "conflict"); // pending, not paired
+        await expectCode(store.createApproval(approval("ap-1", { pairing_id: "ghost" }), "client:c1"), "not_found");
+        await store.claimPairing(sha("code"), { approver: approverKeys, label: null }, token("ap1", "approver"));
+        const mid = await mark();
+        await expectCode(store.createApproval(approval("ap-1", { client_id: "c2" }), "client:c2"), "conflict");
+        await expectCode(store.decideApproval("nope", { payload: "{}", sig: "x", decision: "approve" }, "approver:pr1"), "not_found");
+        await expectCode(store.recordVerification("nope", { ok: true, reason: "ok", verify_ms: 1, total_ms: 1 }, "client:c1"), "not_found");
+        expect(mid - before).toBe(1); // only the claim
+        await expectNoEvents(mid);
+      });
+
+      test("approvals: expire after expires_at (audited once), cannot be decided then", async () => {
+        await enrolled();
+        await paired();
+        await store.createApproval(approval("ap-1", { expires_at: inMinutes(1) }), "client:c1");
+        await store.createApproval(approval("ap-2", { expires_at: inMinutes(3) }), "client:c1");
+        expect(await store.expireApprovals()).toEqual([]);
+        clock.advance(60_000);
+        await expectCode(store.decideApproval("ap-1", { payload: "{}", sig: "x", decision: "approve" }, "approver:pr1"), "expired");
+        const before = await mark();
+        const expired = await store.expireApprovals();
+        expect(expired.map((a) => [a.id, a.status])).toEqual([["ap-1", "expired"]]);
+        await expectEvents(before, [{ type: "approval.expired", actor: "system", target: "approval:ap-1" }]);
+        expect(await store.expireApprovals()).toEqual([]);
+        await expectCode(store.decideApproval("ap-1", { payload: "{}", sig: "x", decision: "approve" }, "approver:pr1"), "expired");
+        expect((await store.listApprovals({ status: "pending" }, { limit: 10 })).items.map((a) => a.id)).toEqual(["ap-2"]);
+      });
+
+      test("approvals list newest first, filtered, keyset-paginated", async () => {
+        await enrolled();
+        await paired();
+        for (const id of ["a1", "a2", "a3"]) {
+          await store.createApproval(approval(id), "client:c1");
+          clock.advance(1000);
+        }
+        const first = await store.listApprovals({ pairing_id: "pr1" }, { limit: 2 });
+        expect(first.items.map((a) => a.id)).toEqual(["a3", "a2"]);
+        const second = await store.listApprovals({ pairing_id: "pr1" }, { limit: 2, cursor: first.next_cursor! });
+        expect(second).toMatchObject({ items: [{ id: "a1" }], next_cursor: null });
+        expect((await store.listApprovals({ pairing_id: "other" }, { limit: 2 })).items).toEqual([]);
+        await expectCode(store.listApprovals({}, { limit: 2, cursor: "not a cursor!" }), "invalid_input");
+      });
+
+      test("unpairing revokes the approver token and expires pending approvals, in one audited change", async () => {
+        await enrolled();
+        await paired();
+        await store.createApproval(approval("ap-1"), "client:c1");
+        const before = await mark();
+        const removed = await store.removePairing("pr1", "user:alice");
+        expect(removed).toMatchObject({ pairing: { status: "removed", removed_at: clock.iso() }, tokens_revoked: ["ap-pr1"], approvals_expired: ["ap-1"] });
+        await expectEvents(before, [
+          { type: "approval.expired", actor: "user:alice", target: "approval:ap-1" },
+          { type: "pairing.removed", actor: "user:alice", target: "pairing:pr1" },
+        ]);
+        expect(await store.findToken(sha("secret-ap-pr1"))).toBeNull();
+        expect((await store.getApproval("ap-1"))!.status).toBe("expired");
+        await expectCode(store.removePairing("pr1", "user:alice"), "conflict");
+        await expectCode(store.removePairing("nope", "user:alice"), "not_found");
+        await expectCode(store.createApproval(approval("ap-2"), "client:c1"), "conflict");
+      });
+    });
+
     // ------------------------------------------------------------ counts
 
     test("counts reflects sessions, decisions, policies, roles, clients and events", async () => {

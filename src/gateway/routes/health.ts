@@ -20,12 +20,14 @@ export function healthRoutes(ctx: RouteContext): Hono<GatewayEnv> {
 
   app.get("/metrics", async (c) => {
     let counts = null;
+    let approvals = null;
     try {
       counts = await ctx.store.counts();
+      approvals = await ctx.store.approvalCounts();
     } catch (error) {
       ctx.log.warn("metrics without store counts", error);
     }
-    return c.text(ctx.metrics.render(counts), 200, { "Content-Type": "text/plain; version=0.0.4; charset=utf-8" });
+    return c.text(ctx.metrics.render(counts, approvals), 200, { "Content-Type": "text/plain; version=0.0.4; charset=utf-8" });
   });
 
   app.get("/api/v1/status", guard(ctx, ...READERS), async (c) =>

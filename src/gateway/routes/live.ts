@@ -1,6 +1,6 @@
 /**
- * Live updates. `GET /api/v1/events` (SSE) streams decisions, session and policy changes to the
- * UI; `GET /api/v1/changes?after=SEQ&wait=S` is the daemons' change feed: audit events that change
+ * Live updates. `GET /api/v1/events` (SSE) streams decisions, session and policy changes, and the
+ * metadata of approvals and pairings (never an envelope), to the UI; `GET /api/v1/changes?after=SEQ&wait=S` is the daemons' change feed: audit events that change
  * what a daemon decides (policies, roles, session and client revocations) after SEQ, long-polled.
  */
 import { Hono } from "hono";
@@ -63,7 +63,7 @@ export function liveRoutes(ctx: RouteContext): Hono<GatewayEnv> {
       changed = resolve;
     });
     const unsubscribe = ctx.bus.subscribe((e) => {
-      if (e.type !== "decision") changed();
+      if (e.type !== "decision" && e.type !== "approval" && e.type !== "pairing") changed();
     });
     try {
       let result = await read();

@@ -5,6 +5,6 @@ import type { RouteContext } from "../context";
 
 export function whoamiRoutes(ctx: RouteContext): Hono<GatewayEnv> {
   const app = new Hono<GatewayEnv>();
-  app.get("/", guard(ctx, "admin", "viewer", "client", "session", "enrollment"), (c) => c.json({ kind: c.var.cred.kind, actor: c.var.cred.actor }));
+  app.get("/", guard(ctx, "admin", "viewer", "client", "session", "enrollment", "user", "approver"), (c) => c.json({ kind: c.var.cred.kind, actor: c.var.cred.actor }));
   return app;
 }
