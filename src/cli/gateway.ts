@@ -89,6 +89,7 @@ function makeCommand(kind: "gateway" | "serve") {
         version: VERSION,
         log,
         webRoot: existsSync(webRoot) ? webRoot : null,
+        publicUrl: publicUrl?.replace(/\/+$/, "") ?? null,
       });
       // handlers first, so a signal that arrives as soon as we are listening still drains cleanly;
       // a second signal while draining stops at once

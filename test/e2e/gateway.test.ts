@@ -32,11 +32,11 @@ interface Gateway {
   stop(signal?: "SIGTERM" | "SIGKILL"): Promise<number | null>;
 }
 
-async function startGateway(options: { home: string; db: string; adminToken?: string | null }): Promise<Gateway> {
+async function startGateway(options: { home: string; db: string; adminToken?: string | null; args?: string[] }): Promise<Gateway> {
   const env: Record<string, string> = { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: options.home, NO_COLOR: "1", AIRLOCK_HOME: options.home };
   const adminToken = options.adminToken === undefined ? ADMIN : options.adminToken;
   if (adminToken !== null) env.AIRLOCK_ADMIN_TOKEN = adminToken;
-  const proc = Bun.spawn([await airlockBinary(), "gateway", "--listen", "127.0.0.1:0", "--data", options.db], { env, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+  const proc = Bun.spawn([await airlockBinary(), "gateway", "--listen", "127.0.0.1:0", "--data", options.db, ...(options.args ?? [])], { env, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
   let out = "";
   let err = "";
   let onOut = () => {};
@@ -159,6 +159,21 @@ describe("first start", () => {
     expect(gw.stdout()).toContain("First start: seeded the default policies and roles.");
     expect(gw.stdout()).toContain("Admin token: the value of AIRLOCK_ADMIN_TOKEN.");
     expect(gw.stdout() + gw.stderr()).not.toContain(ADMIN);
+  });
+});
+
+describe("--public-url", () => {
+  test("sign-in links point at the public URL, not the listening address", async () => {
+    await using dir = await tempDir();
+    const gw = await startGateway({ home: dir.path, db: join(dir.path, "gateway.db"), args: ["--public-url", "https://airlock.example.com/"] });
+    try {
+      const started = await api(gw.url, "POST", "/api/v1/auth/device", null, { client_name: "laptop" });
+      expect(started.status).toBe(200);
+      expect(started.body.verification_uri).toBe("https://airlock.example.com/device");
+      expect(started.body.verification_uri_complete).toStartWith("https://airlock.example.com/device?code=");
+    } finally {
+      expect(await gw.stop()).toBe(0);
+    }
   });
 });
 
