@@ -43,6 +43,8 @@ const VERIFY_WORDS: Record<string, string> = {
 
 /** The longest single long-poll of the gateway (it takes at most 30). */
 const POLL_SECONDS = 25;
+/** the least time between two looks at the gateway while waiting, ms */
+const MIN_POLL_MS = 200;
 
 export interface ApprovalsDeps {
   db: DaemonDb;
@@ -469,9 +471,11 @@ export class Approvals {
       try {
         const waitSeconds = Math.min(POLL_SECONDS, Math.floor(remaining / 1000));
         const abort = AbortSignal.timeout(Math.ceil(remaining) + 50);
+        const polled = performance.now();
         await this.poll(id, waitSeconds, signal ? AbortSignal.any([signal, abort]) : abort);
         lastError = null;
-        if (waitSeconds === 0 && db.approval(id)?.status === "pending") await sleep(Math.min(200, Math.max(0, deadline - performance.now())), signal);
+        // a gateway that answers "pending" at once (a short wait, or one that does not long-poll) is not asked in a tight loop
+        if (db.approval(id)?.status === "pending" && performance.now() - polled < MIN_POLL_MS) await sleep(Math.min(MIN_POLL_MS, Math.max(0, deadline - performance.now())), signal);
       } catch (error) {
         lastError = errorText(error);
         await sleep(Math.min(500, Math.max(0, deadline - performance.now())), signal);

@@ -2,6 +2,7 @@
  * `npm run bench`: every benchmark, figures printed. Targets are reported as met or MISSED;
  * they are never asserted in unit tests (timing on a shared 2-core machine is not a test).
  */
+import { benchApprovals } from "./approvals";
 import { benchDaemon } from "./daemon";
 import { benchGateway } from "./gateway";
 import { benchHooks } from "./hooks";
@@ -26,6 +27,8 @@ console.log("\n## shim (compiled binary through a symlink, daemon warm)");
 await benchShim();
 console.log("\n## hooks (compiled binary: the whole airlock hook claude process, daemon warm)");
 await benchHooks();
+console.log("\n## approvals (compiled gateway and daemon, headless approver in process)");
+await benchApprovals();
 console.log("\n## store (SQLite, in process)");
 await benchStore();
 console.log("\n## gateway (compiled binary, HTTP on loopback)");
