@@ -22,7 +22,8 @@ import { AirlockError } from "../protocol/errors";
 import { arrayAt, deepEqual, hasEntry, insertEntry, parseJson, removeInsertions, type Insertion } from "./_json-edit";
 
 /** Seconds an agent waits for `airlock hook` (the hook's own deadline is well inside it). */
-export const HOOK_TIMEOUT_SECONDS = 30;
+/** (120: a require_approval verdict waits up to about 115 s for the paired approver, docs/approvals.md) */
+export const HOOK_TIMEOUT_SECONDS = 120;
 
 /**
  * Tool-name matchers. Claude Code, Codex and Gemini CLI read a matcher with any character other
