@@ -128,9 +128,10 @@ describe("approvals in Chromium", () => {
     await page.close();
   });
 
-  test("a code typed on /device without the link, then denied, gives the terminal access_denied", async () => {
+  test("a viewer may answer too: a code typed on /device without the link, then denied, gives the terminal access_denied", async () => {
+    const viewer = (await api(w, "POST", "/api/v1/tokens", { kind: "viewer", name: "approver test viewer" })).body.token as string;
     const start = await anonymous("/api/v1/auth/device", { client_name: "someone else" });
-    const page = await signedIn(ADMIN, "/device");
+    const page = await signedIn(viewer, "/device");
     await page.getByLabel("Code", { exact: true }).fill(start.body.user_code.toLowerCase().replace("-", " "));
     await page.getByRole("button", { name: "Continue" }).click();
     await page.getByText("someone else").waitFor();

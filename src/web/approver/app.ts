@@ -319,6 +319,11 @@ function Requests(props: { d: Device }): VNode<any> {
     };
   }, [d.pairing.id]);
   const list = items.value;
+  useEffect(() => {
+    document.title = list.length > 0 ? `(${list.length}) Airlock approver` : "Airlock approver";
+    // a decided card leaves the page with the keyboard focus in it: bring the focus back to the list
+    if (!document.activeElement || document.activeElement === document.body) heading.current?.focus();
+  }, [list.length]);
   return h(
     "div",
     { class: "ap-main" },
@@ -329,7 +334,7 @@ function Requests(props: { d: Device }): VNode<any> {
       h("span", { class: "muted ap-small" }, "fingerprint ", h("code", { "data-fingerprint": d.fingerprint }, d.fingerprint)),
     ),
     notice.value && h("p", { class: "ap-notice", role: "status" }, notice.value),
-    h("h1", { ref: heading, tabIndex: -1 }, list.length === 0 ? "Nothing to approve" : list.length === 1 ? "1 request" : `${list.length} requests`),
+    h("h1", { ref: heading, tabIndex: -1, "aria-live": "polite" }, list.length === 0 ? "Nothing to approve" : list.length === 1 ? "1 request" : `${list.length} requests`),
     list.length === 0
       ? h("p", { class: "muted" }, link.value === "online" ? "Requests from your terminal appear here as soon as an agent asks. Keep this page open, or install it to your home screen." : "Not connected to the gateway: requests appear when the connection is back.")
       : list.map((i) => h(Request, { key: i.approval.id, item: i })),
