@@ -13,6 +13,8 @@ export const liveState = signal<LiveState>("off");
 export const decisionTick = signal(0);
 /** bumped on every session event */
 export const sessionTick = signal(0);
+/** bumped on every approval or pairing event (requests, decisions, approver presence) */
+export const approvalTick = signal(0);
 
 const STALE_MS = 40_000;
 
@@ -30,6 +32,7 @@ export function stopLive(): void {
 function dispatch(event: string): void {
   if (event === "decision") decisionTick.value++;
   else if (event === "session") sessionTick.value++;
+  else if (event === "approval" || event === "pairing") approvalTick.value++;
 }
 
 export function startLive(): void {
@@ -74,6 +77,7 @@ export function startLive(): void {
             if (attempt > 0) {
               decisionTick.value++;
               sessionTick.value++;
+              approvalTick.value++;
             }
             attempt = 0;
             liveState.value = "live";

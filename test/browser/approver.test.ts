@@ -276,6 +276,12 @@ describe("approvals in Chromium", () => {
     await expect(row.locator("[data-fingerprint]").getAttribute("data-fingerprint")).resolves.toBe(await fingerprint(daemonPub, pairing.approver!));
     await row.locator('[data-online="true"]').waitFor();
     expect(await page.content()).not.toContain("helm upgrade");
+    // live: a new request and its decision arrive through the event stream, without a reload
+    await page.locator(".live-live").waitFor();
+    await submit("apr_browser_3", "helm rollback web 3");
+    await page.locator('[data-approval="apr_browser_3"] [data-status="pending"]').waitFor();
+    await phone.locator('[data-request="apr_browser_3"]').getByRole("button", { name: "Deny" }).click();
+    await page.locator('[data-approval="apr_browser_3"] [data-status="denied"]').waitFor();
     await screenshot(page, "approvals");
     await page.close();
   });

@@ -9,11 +9,12 @@ import type { VNode } from "preact";
 import { fingerprint } from "../../approvals";
 import { APPROVAL_STATUSES, type ApprovalRecord, type PairingRecord } from "../../protocol/approvals";
 import { describeError, get, qs, request, role } from "../api";
-import { decisionTick } from "../live";
+import { approvalTick, liveState } from "../live";
 import { Link } from "../nav";
-import { ConfirmDialog, Empty, ErrorNote, h, Table, time } from "../ui";
+import { ConfirmDialog, Empty, ErrorNote, h, Table, time, useSettled } from "../ui";
 
-const POLL_MS = 5000;
+/** only while the event stream is down: presence and decisions otherwise arrive as events */
+const POLL_MS = 10_000;
 
 function ms(n: number): string {
   return n < 10 ? `${n.toFixed(2)} ms` : n < 10_000 ? `${Math.round(n)} ms` : `${(n / 1000).toFixed(1)} s`;
@@ -211,14 +212,16 @@ function Requests(props: { tick: number }): VNode<any> {
 }
 
 export function Approvals(): VNode<any> {
-  // the gateway's event stream announces decisions; approvals and pairings change without one
-  // too (a human deciding, an approver going offline), so the page also refreshes every few seconds
+  // approval and pairing events from the gateway's stream refresh both lists (settled, so a burst
+  // refetches once); while the stream is down, a slow poll keeps the page roughly current
   const [poll, setPoll] = useState(0);
+  const down = liveState.value !== "live";
   useEffect(() => {
+    if (!down) return;
     const t = setInterval(() => document.visibilityState === "visible" && setPoll((n) => n + 1), POLL_MS);
     return () => clearInterval(t);
-  }, []);
-  const tick = poll + decisionTick.value;
+  }, [down]);
+  const tick = poll + useSettled(approvalTick.value, 300);
   return h(
     "section",
     null,
