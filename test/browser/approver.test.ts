@@ -118,6 +118,7 @@ describe("approvals in Chromium", () => {
     await screenshot(page, "device-sign-in");
     await page.getByRole("button", { name: "Approve sign-in" }).click();
     await page.getByText("Approved. Go back to your terminal").waitFor();
+    await page.locator('[data-device-code] [data-status="approved"]').waitFor(); // the facts follow the answer
     const token = await waitFor("the user token", async () => {
       const r = await anonymous("/api/v1/auth/device/token", { device_code: start.body.device_code });
       return r.status === 200 ? r.body : null;

@@ -67,6 +67,7 @@ function DeviceRequest(props: { code: string }): VNode<any> {
     try {
       await post("/api/v1/auth/device/approve", { user_code: props.code, approve });
       setDone(approve);
+      setRecord((r) => (r ? { ...r, status: approve ? "approved" : "denied" } : r));
     } catch (e) {
       setError(describeError(e));
     }
