@@ -153,6 +153,9 @@ Smoke test (terraform version runs if Terraform is installed; apply is blocked w
   airlock run bash -c 'terraform version; terraform apply -auto-approve'
   AIRLOCK_TOKEN=${admin} airlock sessions list --gateway ${url}
 ${shims.conflicts.length ? `\nNote: left alone (not Airlock's): ${shims.conflicts.join(", ")}\n` : ""}
+Human approvals (helm upgrade asks a human under the seed policies): 'airlock sign-in', then
+'airlock pair' and enter its code at ${url}/approver on your phone.
+
 Desktop apps (Claude desktop, Cursor) need the shims on their PATH too: 'airlock install' shows how.
 `);
       // a child that dies takes the loop down with it, rather than leaving half a setup running

@@ -31,6 +31,7 @@ test("dev up starts gateway + daemon + shims, the smoke test blocks apply, dev d
     expect(out).toContain(`Admin UI     http://127.0.0.1:${port}`);
     const token = out.match(/Admin token {2}(\S+)/)![1]!;
     expect(out).toContain(`export PATH="${join(home, "bin")}:$PATH"`);
+    expect(out).toContain(`'airlock pair' and enter its code at http://127.0.0.1:${port}/approver`);
 
     // a second up reports the running one
     const again = await run(["dev", "up", "--listen", `127.0.0.1:${port}`], { env });
