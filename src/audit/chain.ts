@@ -15,6 +15,9 @@ export type Sha256Hex = (data: string) => string;
 
 export const GENESIS_HASH = "0".repeat(64);
 
+/** a hash as the chain writes it (canonical JSON writes such a string as it is) */
+const HEX = /^[0-9a-f]*$/;
+
 export interface AuditEventBody {
   seq: number;
   id: string;
@@ -54,9 +57,35 @@ export function hashEventFast(body: AuditEventBody, sha256: Sha256Hex, canonical
   if (seq === undefined || id === undefined || type === undefined || code === undefined || actor === undefined || target === undefined || details === undefined || created_at === undefined || prev_hash === undefined) {
     return hashEvent(body, sha256);
   }
-  return sha256(
-    `${prev_hash}\n{"actor":${member(actor)},"code":${member(code)},"created_at":${member(created_at)},"details":${canonicalDetails ?? canonicalJson(details)},"id":${member(id)},"prev_hash":${member(prev_hash)},"seq":${member(seq)},"target":${member(target)},"type":${member(type)}}`,
-  );
+  if (!Number.isSafeInteger(seq) || typeof created_at !== "string" || typeof prev_hash !== "string" || !HEX.test(prev_hash)) {
+    return sha256(`${prev_hash}\n{"actor":${member(actor)},"code":${member(code)},"created_at":${member(created_at)},"details":${canonicalDetails ?? canonicalJson(details)},"id":${member(id)},"prev_hash":${member(prev_hash)},"seq":${member(seq)},"target":${member(target)},"type":${member(type)}}`);
+  }
+  const parts = eventTextParts({ id, type, code, actor, target }, canonicalDetails ?? canonicalJson(details));
+  return sha256(chainedEventText(parts, seq, canonicalJson(created_at), prev_hash));
+}
+
+/**
+ * The hashed text of an event split around the three members only the chain's head decides
+ * (`created_at`, `prev_hash`, `seq`): everything else rendered canonically ahead of time, outside
+ * the transaction (the store's ingest renders these on the request thread, and its writer thread
+ * only joins them with the head: `chainedEventText`). `canonicalDetails` is canonicalJson(details).
+ */
+export function eventTextParts(event: { id: unknown; type: unknown; code: unknown; actor: unknown; target: unknown }, canonicalDetails: string): [string, string, string] {
+  return [
+    `{"actor":${member(event.actor)},"code":${member(event.code)},"created_at":`,
+    `,"details":${canonicalDetails},"id":${member(event.id)},"prev_hash":`,
+    `,"target":${member(event.target)},"type":${member(event.type)}}`,
+  ];
+}
+
+/**
+ * `prev_hash + "\n" + canonicalJson(event)` from `eventTextParts`, the event's `seq` (a safe
+ * integer), its `created_at` as canonical JSON, and `prevHash` (64 lowercase hex digits, which
+ * canonical JSON writes as they are). Self-contained (no free variables): the store's writer
+ * thread runs this very function from its source text.
+ */
+export function chainedEventText(parts: readonly [string, string, string], seq: number, createdAtJson: string, prevHash: string): string {
+  return prevHash + "\n" + parts[0] + createdAtJson + parts[1] + '"' + prevHash + '","seq":' + seq + parts[2];
 }
 
 /** Seals the next event onto a chain whose newest event is `head` (null: an empty chain). */

@@ -12,17 +12,21 @@
  *   time range is a seq range: filtered audit pages walk an index in seq order and stop after a page.
  * - Methods are synchronous underneath (bun:sqlite) and return promises to keep the interface the
  *   PostgreSQL backend shares.
- * - Decision ingest is the hot path: one statement finds a batch's duplicates, each event is sealed
- *   with its canonical JSON written directly (`decisionEventDetails`, `hashEventFast`: the same
- *   bytes, so the same hashes), rows go in 50 per statement, and `ingestDecisionBatches` lets the
- *   gateway commit many requests' batches in one transaction (group commit).
+ * - Decision ingest is the hot path: a batch is validated and everything its rows and events need
+ *   but the chain's head is rendered outside the transaction (`ingestValues`: the hashed text's fixed
+ *   parts, `eventTextParts`, the same bytes as `hashEvent`'s); one transaction (`createIngestKernel`)
+ *   finds the duplicates in one statement, seals each event onto the chain, writes the rows 100 per
+ *   statement. `ingestDecisionBatches` lets the gateway commit many requests' batches in one
+ *   transaction (group commit). A store that ingests in earnest runs that transaction on a writer
+ *   thread with its own connection (`IngestWriter`), so requests are parsed and validated while the
+ *   previous ones are written; a request is answered once its COMMIT has returned.
  * - A store that writes in earnest checkpoints its WAL from a worker thread (`Checkpointer`), so no
  *   commit pays for copying pages into the database file.
  */
 import { Database, type SQLQueryBindings, type Statement } from "bun:sqlite";
 import { randomUUID } from "node:crypto";
 import { statSync } from "node:fs";
-import { GENESIS_HASH, hashEventFast, sealEvent, type AuditEvent, type Sha256Hex } from "../audit/chain";
+import { chainedEventText, eventTextParts, sealEvent, type AuditEvent } from "../audit/chain";
 import { canonicalJson, canonicalString } from "../audit/canonical";
 import { auditCode, type AuditEventType } from "../audit/events";
 import { AirlockError, type ErrorDetail } from "../protocol/errors";
@@ -43,6 +47,7 @@ import {
 } from "../protocol/records";
 import { decodeCursor, encodeCursor } from "./_cursor";
 import { sha256Hex } from "./_hash";
+import { createIngestKernel, INGEST_FIELDS, IngestWriter, packValues, type IngestBatch, type IngestOutcome, type IngestResult, type Submission } from "./_ingest-worker";
 import { MIGRATIONS } from "./_migrations";
 import { APPROVAL_STATUSES, type ApprovalRecord, type ApprovalStatus, type DecisionValue, type PublicKeys, type SignedDecision } from "../protocol/approvals";
 import { APPROVAL_COLS, approvalRecord, DEVICE_COLS, deviceExpired, deviceRequest, envelopeJson, PAIRING_COLS, pairingRecord, type ApprovalRow, type DeviceRow, type PairingRow } from "./_approvals";
@@ -75,8 +80,10 @@ const BACKSTOP_CHECKPOINT_PAGES = 10_000;
 const CHECKPOINTER_START_BYTES = AUTOCHECKPOINT_PAGES * 4096;
 /** rows written (a transaction counts its decisions, or 1) between two looks at the WAL's size, until the checkpointer runs */
 const WAL_LOOK_EVERY = 128;
-/** at most one background checkpoint request per this interval */
-const CHECKPOINT_EVERY_MS = 25;
+/** at most one background checkpoint per this interval (a page rewritten by many commits is copied once: 25 → 100 ms cut the checkpointer's CPU per 1,000 ingested decisions from ~1.2 to ~0.9 ms) */
+const CHECKPOINT_EVERY_MS = 100;
+/** decisions a file store ingests on its own connection before it starts its writer thread (a store that ingests in earnest) */
+const WRITER_START_DECISIONS = 2_000;
 /** role bundle ETags remembered */
 const ETAG_MEMO = 256;
 const WAL_RETRY_MS = 10_000;
@@ -93,6 +100,12 @@ const DECISION_EVENT: Record<VerdictKind, AuditEventType> = {
 
 // ---------------------------------------------------------------- open
 
+/** this store's PRAGMAs beyond openSqliteFile's, on every connection it opens (the writer thread's too) */
+const STORE_PRAGMAS = [
+  "cache_size = -32768", // 32 MiB: keeps the hot index pages of a large audit table
+  "journal_size_limit = 67108864", // a big batch may grow the WAL: shrink it back to 64 MiB
+];
+
 /** Opens (creating when missing) and migrates the SQLite store at `path` (`:memory:` for a private in-memory one). Synchronous. */
 export function openSqliteStore(path: string, options: StoreOptions = {}): Store {
   const now = options.now ?? (() => new Date());
@@ -102,10 +115,7 @@ export function openSqliteStore(path: string, options: StoreOptions = {}): Store
     now,
     busyTimeoutMs: BUSY_TIMEOUT_MS,
     walRetryMs: WAL_RETRY_MS,
-    pragmas: [
-      "cache_size = -32768", // 32 MiB: keeps the hot index pages of a large audit table
-      "journal_size_limit = 67108864", // a big batch may grow the WAL: shrink it back to 64 MiB
-    ],
+    pragmas: STORE_PRAGMAS,
   });
   try {
     return new SqliteStore(db, now, path === ":memory:" ? null : path);
@@ -298,26 +308,15 @@ function auditEvent(r: AuditRow): AuditEvent {
 const SESSION_COLS = "rid, id, client_id, agent, role, user, host, cwd, pid, status, token_hash, created_at, updated_at, started_at, ended_at, exit_code, revoked_by";
 const DECISION_COLS = "rid, id, client_id, session_id, role, agent, tool, command, normalized, verdict, policy, rule, pattern, reason, source, cwd, decided_at, received_at";
 const AUDIT_COLS = "seq, id, type, code, actor, target, details, created_at, prev_hash, hash";
-const DECISION_INSERT_COLS =
-  "id, client_id, session_id, role, agent, tool, command, normalized, verdict, policy, rule, pattern, reason, source, cwd, decided_at, received_at, audit_seq";
 const TOKEN_COLS = "id, kind, name, hash, client_id, created_at, created_by, expires_at, last_used_at, used_at, revoked_at";
 
 // ---------------------------------------------------------------- the store
 
 type Stmt<R = unknown> = Statement<R, SQLQueryBindings[]>;
 
-/** rows per multi-row INSERT in a batch (bun's per-call overhead dominates single-row inserts) */
-const CHUNK = 50;
-
 function rowsOf(rows: number, columns: number): string {
   const row = `(${Array(columns).fill("?").join(", ")})`;
   return Array(rows).fill(row).join(", ");
-}
-
-/** One SHA-256 hasher reused for every hash (a digest resets it): for one transaction at a time. */
-function reusableSha256Hex(): Sha256Hex {
-  const hasher = new Bun.CryptoHasher("sha256");
-  return (data) => hasher.update(data).digest("hex") as string;
 }
 
 /**
@@ -339,15 +338,71 @@ export function decisionEventDetails(d: Pick<DecisionInput, "verdict" | "command
   };
 }
 
-/** The hashed event's details are passed to `hashEventFast` already rendered. */
-const DETAILS_RENDERED: Record<string, unknown> = {};
-
 interface ValidDecision {
   d: DecisionInput;
   decidedAt: string;
   normalized: string;
 }
 
+
+/**
+ * A validated batch's values for the ingest kernel, INGEST_FIELDS per decision (see
+ * createIngestKernel): the decision's columns id, session_id, role, agent, tool, command,
+ * normalized, verdict, policy, rule, pattern, reason, source, cwd, decided_at; then its event's id,
+ * type, code, target, stored details and the three fixed parts of its hashed text
+ * (`eventTextParts`). Rendered outside the transaction (on the request thread when the writer
+ * thread writes). A decision whose fields are not all strings (`isPlainDecision`) renders its
+ * details through canonicalJson and JSON.stringify; its values then stay on this thread.
+ */
+function ingestValues(values: unknown[], rows: ValidDecision[], actor: string): void {
+  for (const { d, decidedAt, normalized } of rows) {
+    const type = DECISION_EVENT[d.verdict];
+    const code = auditCode(type);
+    let stored: string;
+    let canonical: string;
+    if (isPlainDecision(d)) {
+      ({ stored, canonical } = decisionEventDetails(d));
+    } else {
+      const details = { verdict: d.verdict, command: d.command, policy: d.policy ?? null, rule: d.rule ?? null, session_id: d.session_id ?? null };
+      stored = JSON.stringify(details);
+      canonical = canonicalJson(details);
+    }
+    const id = randomUUID();
+    const target = `decision:${d.id}`;
+    const [before, middle, after] = eventTextParts({ id, type, code, actor, target }, canonical);
+    values.push(
+      d.id,
+      d.session_id ?? null,
+      d.role ?? null,
+      d.agent ?? null,
+      d.tool ?? null,
+      d.command,
+      normalized,
+      d.verdict,
+      d.policy ?? null,
+      d.rule ?? null,
+      d.pattern ?? null,
+      d.reason ?? "",
+      d.source ?? "",
+      d.cwd ?? null,
+      decidedAt,
+      id,
+      type,
+      code,
+      target,
+      stored,
+      before,
+      middle,
+      after,
+    );
+  }
+}
+
+function batchResult(r: IngestResult): DecisionBatchResult {
+  if ("error" in r) return { ok: false, error: mapSqliteError(r.error) };
+  if ("missingClient" in r) return { ok: false, error: clientNotFound(r.missingClient) };
+  return { ok: true, value: { accepted: r.accepted, duplicates: r.duplicates } };
+}
 
 /** Checks a batch before any transaction: a bad batch changes nothing. */
 function validDecisions(decisions: DecisionInput[]): ValidDecision[] {
@@ -384,92 +439,6 @@ function isPlainDecision(d: DecisionInput): boolean {
     nullableString(d.source) &&
     nullableString(d.cwd)
   );
-}
-
-/**
- * A batch's decision rows: ?1 client_id and ?2 received_at are the batch's, then per row id,
- * session_id, role, agent, tool, command, normalized, verdict, policy, rule, pattern, reason,
- * source, cwd, decided_at, audit_seq. OR FAIL: a multi-row statement then needs no statement
- * journal (a temp file written page by page); any failure rolls the whole transaction back anyway.
- */
-function decisionBatchSql(rows: number): string {
-  // 18 columns: ?1, ?2 shared; 16 numbered per row (a bare `?` would take number 1 again after ?1)
-  return batchSql(`INSERT OR FAIL INTO decisions (${DECISION_INSERT_COLS}) VALUES`, rows, [0, "?1", 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, "?2", 15]);
-}
-
-/** A batch's audit rows: ?1 actor and ?2 created_at are the batch's, then per row seq, id, type, code, target, details, prev_hash, hash. */
-function auditBatchSql(rows: number): string {
-  return batchSql(`INSERT OR FAIL INTO audit_events (${AUDIT_COLS}) VALUES`, rows, [0, 1, 2, 3, "?1", 4, 5, "?2", 6, 7]);
-}
-
-/** `rows` value tuples; a number is that row's parameter (numbered after the two shared ones), a string is used as is. */
-function batchSql(head: string, rows: number, columns: (number | string)[]): string {
-  const perRow = columns.filter((c) => typeof c === "number").length;
-  const tuples: string[] = [];
-  for (let r = 0; r < rows; r++) tuples.push(`(${columns.map((c) => (typeof c === "number" ? `?${3 + r * perRow + c}` : c)).join(", ")})`);
-  return `${head} ${tuples.join(", ")}`;
-}
-
-/**
- * Collects rows into one flat parameter array and runs them CHUNK at a time (bun's per-call and
- * per-parameter costs dominate single-row inserts; the array is passed as is, not spread). The two
- * shared parameters (?1, ?2) hold for every row; rows with other shared values flush the ones
- * before them first, so rows are written in the order they were added.
- */
-class BatchInsert {
-  count = 0;
-  private shared: [SQLQueryBindings, SQLQueryBindings];
-  private params: SQLQueryBindings[];
-  private pending = 0;
-
-  constructor(
-    private readonly statement: (rows: number) => Stmt,
-    shared1: SQLQueryBindings,
-    shared2: SQLQueryBindings,
-  ) {
-    this.shared = [shared1, shared2];
-    this.params = [shared1, shared2];
-  }
-
-  add(shared1: SQLQueryBindings, row: readonly SQLQueryBindings[]): void {
-    if (shared1 !== this.shared[0]) {
-      this.flush();
-      this.shared = [shared1, this.shared[1]];
-      this.params[0] = shared1;
-    }
-    for (let i = 0; i < row.length; i++) this.params.push(row[i]!);
-    this.count++;
-    if (++this.pending === CHUNK) this.flush();
-  }
-
-  flush(): void {
-    if (this.pending === 0) return;
-    (this.statement(this.pending) as unknown as { run(params: SQLQueryBindings[]): unknown }).run(this.params);
-    this.params = [this.shared[0], this.shared[1]];
-    this.pending = 0;
-  }
-}
-
-/**
- * The decision rows and events of one transaction (one batch, or a group of batches): written
- * together at the end, so a group of single-decision batches is two multi-row inserts. `seen`
- * holds the ids stored by this transaction so far, so a later batch finds them as duplicates.
- */
-class DecisionWriter {
-  readonly decisions: BatchInsert;
-  readonly events: BatchInsert;
-  readonly seen = new Set<string>();
-  readonly clients = new Set<string>();
-
-  constructor(decisions: (rows: number) => Stmt, events: (rows: number) => Stmt, now: string, createdAt: string) {
-    this.decisions = new BatchInsert(decisions, null, now);
-    this.events = new BatchInsert(events, null, createdAt);
-  }
-
-  flush(): void {
-    this.decisions.flush();
-    this.events.flush();
-  }
 }
 
 /** Every fixed statement, prepared once per connection. */
@@ -547,9 +516,6 @@ function prepareStatements(db: Database) {
     ),
     sessionCounts: p<{ status: SessionStatus; n: number }>("SELECT status, count(*) AS n FROM sessions GROUP BY status"),
 
-    decisionExists: p<{ id: string }>("SELECT id FROM decisions WHERE id = ?"),
-    // ?1: a JSON array of ids
-    decisionExisting: p<{ id: string }>("SELECT d.id FROM json_each(?1) AS j CROSS JOIN decisions AS d ON d.id = j.value"),
     decisionGet: p<DecisionRow>(`SELECT ${DECISION_COLS} FROM decisions WHERE id = ?`),
     decisionAuditSeq: p<{ audit_seq: number }>("SELECT audit_seq FROM decisions WHERE id = ?"),
   };
@@ -564,7 +530,6 @@ class AuditAppender {
   private readonly firstSeq: number;
   /** every event of this transaction is stamped with it */
   readonly createdAt: string;
-  private readonly sha256 = reusableSha256Hex();
   private dirty = false;
   private readonly added: Record<VerdictKind, number> = { allow: 0, require_approval: 0, block: 0 };
 
@@ -587,32 +552,6 @@ class AuditAppender {
     return [e.seq, e.id, e.type, e.code, e.actor, e.target, JSON.stringify(details), e.created_at, e.prev_hash, e.hash];
   }
 
-  /** `seal`, returning the row shape of `sealDecision`. */
-  sealRow(type: AuditEventType, actor: string, target: string, details: Record<string, unknown>): SQLQueryBindings[] {
-    const [seq, id, t, code, , tgt, json, , prev, hash] = this.seal(type, actor, target, details);
-    return [seq!, id!, t!, code!, tgt!, json!, prev!, hash!];
-  }
-
-  /**
-   * `seal` for a decision event whose fields are strings or null (`isPlainDecision`): the details
-   * are rendered once in each of their two forms (stored: insertion order, as JSON.stringify writes
-   * them; hashed: canonical key order) and the hash goes through `hashEventFast`. Returns
-   * [seq, id, type, code, target, details, prev_hash, hash] (actor and created_at are the batch's).
-   */
-  sealDecision(actor: string, d: DecisionInput): (string | number)[] {
-    const type = DECISION_EVENT[d.verdict];
-    const { stored, canonical } = decisionEventDetails(d);
-    const seq = (this.head?.seq ?? 0) + 1;
-    const prev = this.head?.hash ?? GENESIS_HASH;
-    const id = randomUUID();
-    const target = `decision:${d.id}`;
-    const body = { seq, id, type, code: auditCode(type), actor, target, details: DETAILS_RENDERED, created_at: this.createdAt, prev_hash: prev };
-    const hash = hashEventFast(body, this.sha256, canonical);
-    this.head = { seq, hash, created_at: this.createdAt };
-    this.dirty = true;
-    return [seq, id, type, body.code, target, stored, prev, hash];
-  }
-
   append(type: AuditEventType, actor: string, target: string, details: Record<string, unknown>): void {
     this.s.auditInsert.run(...this.seal(type, actor, target, details));
   }
@@ -620,10 +559,6 @@ class AuditAppender {
   /** events sealed in this transaction */
   get appended(): number {
     return this.head === null ? 0 : this.head.seq - this.firstSeq;
-  }
-
-  countDecision(verdict: VerdictKind): void {
-    this.added[verdict]++;
   }
 
   finish(): void {
@@ -750,13 +685,18 @@ class SqliteStore implements Store {
   readonly backend = "sqlite" as const;
   private closed = false;
   private readonly dynamic = new Map<string, Stmt>();
-  private readonly batchInserts = new Map<string, Stmt>();
   /** role bundle ETags by the text of the rows they hash (see getRoleBundle) */
   private readonly etags = new Map<string, string>();
   private readonly s: ReturnType<typeof prepareStatements>;
   /** the background checkpointer, once this store writes in earnest (file stores only) */
   private checkpointer: Checkpointer | null = null;
   private writesUntilWalLook = WAL_LOOK_EVERY;
+  /** decision ingest's transaction on this connection (see _ingest-worker.ts) */
+  private kernel: ReturnType<typeof createIngestKernel> | null = null;
+  /** the writer thread, once this store ingests in earnest (file stores only) */
+  private writer: IngestWriter | null = null;
+  private writerOff = false;
+  private ingestedHere = 0;
 
   constructor(
     private readonly db: Database,
@@ -792,8 +732,10 @@ class SqliteStore implements Store {
         this.checkpointer = null;
         this.writesUntilWalLook = Number.POSITIVE_INFINITY;
         if (!this.closed) this.db.run(`PRAGMA wal_autocheckpoint = ${AUTOCHECKPOINT_PAGES}`);
+        this.writer?.pragma(`wal_autocheckpoint = ${AUTOCHECKPOINT_PAGES}`);
       });
       this.db.run(`PRAGMA wal_autocheckpoint = ${BACKSTOP_CHECKPOINT_PAGES}`);
+      this.writer?.pragma(`wal_autocheckpoint = ${BACKSTOP_CHECKPOINT_PAGES}`);
     } catch {
       this.checkpointer = null;
       this.writesUntilWalLook = Number.POSITIVE_INFINITY;
@@ -857,7 +799,10 @@ class SqliteStore implements Store {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    // the worker's connection goes first: the last connection to close checkpoints and removes the WAL
+    // the workers' connections go first: the last connection to close checkpoints and removes the WAL;
+    // the writer first answers everything it was handed
+    await this.writer?.close();
+    this.writer = null;
     await this.checkpointer?.close();
     this.checkpointer = null;
     try {
@@ -868,8 +813,8 @@ class SqliteStore implements Store {
     for (const s of Object.values(this.s)) s.finalize();
     for (const s of this.dynamic.values()) s.finalize();
     this.dynamic.clear();
-    for (const s of this.batchInserts.values()) s.finalize();
-    this.batchInserts.clear();
+    this.kernel?.close();
+    this.kernel = null;
     this.db.close();
   }
 
@@ -1262,140 +1207,128 @@ class SqliteStore implements Store {
   // ------------------------------------------------------------ decisions
 
   async ingestDecisions(clientId: string | null, decisions: DecisionInput[], actor: string): Promise<{ accepted: number; duplicates: number }> {
-    // validate everything before the transaction: a bad batch changes nothing
+    // validate and render everything before the transaction: a bad batch changes nothing
     const rows = validDecisions(decisions);
     if (rows.length === 0) return { accepted: 0, duplicates: 0 };
-    return this.tx((audit, now) => {
-      const writer = this.decisionWriter(audit, now);
-      const result = this.insertDecisions(writer, audit, clientId, rows, actor);
-      writer.flush();
-      return result;
-    });
+    const values: unknown[] = [];
+    ingestValues(values, rows, actor);
+    const { results } = await this.ingest([{ clientId, actor, count: rows.length }], values);
+    const r = results[0]!;
+    if ("error" in r) throw mapSqliteError(r.error);
+    if ("missingClient" in r) throw clientNotFound(r.missingClient);
+    return { accepted: r.accepted, duplicates: r.duplicates };
   }
 
   /**
-   * Group commit (not part of the Store interface; the gateway uses it when the backend has it):
-   * several ingest batches in ONE transaction, each with its own result, as if each had been
-   * `ingestDecisions` in turn. A batch that fails validation or names an unknown client gets its
-   * error and writes nothing (both are found before any of its rows is written); an error after
-   * writes began (a database error) rolls the group back and every batch is retried on its own, so
-   * each still gets exactly the result and error isolation `ingestDecisions` would give it
-   * (a closed or busy store is the same answer for all, without retries).
+   * Group commit (the gateway uses it when the backend has it): several ingest batches in ONE
+   * transaction, each with its own result, as if each had been `ingestDecisions` in turn. A batch
+   * that fails validation or names an unknown client gets its error and writes nothing (both are
+   * found before any of its rows is written); an error after writes began (a database error) rolls
+   * the group back and every batch is retried on its own, so each still gets exactly the result and
+   * error isolation `ingestDecisions` would give it (a closed or busy store is the same answer for
+   * all, without retries). See `createIngestKernel`.
    */
   async ingestDecisionBatches(batches: readonly DecisionBatch[]): Promise<DecisionBatchResult[]> {
-    const valid = batches.map((b): ValidDecision[] | { error: unknown } => {
+    if (this.closed) {
+      const error = new AirlockError("unavailable", "the store is closed");
+      return batches.map(() => ({ ok: false, error }));
+    }
+    const results: DecisionBatchResult[] = new Array(batches.length);
+    const group: IngestBatch[] = [];
+    const positions: number[] = [];
+    const values: unknown[] = [];
+    batches.forEach((b, i) => {
+      const before = values.length;
       try {
-        return validDecisions(b.decisions);
+        const rows = validDecisions(b.decisions);
+        if (rows.length === 0) {
+          results[i] = { ok: true, value: { accepted: 0, duplicates: 0 } };
+          return;
+        }
+        ingestValues(values, rows, b.actor);
+        group.push({ clientId: b.clientId, actor: b.actor, count: rows.length });
+        positions.push(i);
       } catch (error) {
-        return { error };
+        values.length = before;
+        results[i] = { ok: false, error };
       }
     });
-    let results: DecisionBatchResult[];
-    try {
-      results = this.tx((audit, now) => {
-        const writer = this.decisionWriter(audit, now);
-        const out = batches.map((b, i): DecisionBatchResult => {
-          const rows = valid[i]!;
-          if (!Array.isArray(rows)) return { ok: false, error: rows.error };
-          if (rows.length === 0) return { ok: true, value: { accepted: 0, duplicates: 0 } };
-          if (b.clientId !== null && !writer.clients.has(b.clientId) && !this.s.clientGet.get(b.clientId)) return { ok: false, error: clientNotFound(b.clientId) };
-          return { ok: true, value: this.insertDecisions(writer, audit, b.clientId, rows, b.actor) };
-        });
-        writer.flush();
-        return out;
-      });
-    } catch (error) {
-      // the store is closed or busy (the lock did not come within busy_timeout): the same for each
-      if (error instanceof AirlockError && error.code === "unavailable") return batches.map(() => ({ ok: false, error }));
-      results = [];
-      for (const b of batches) {
-        try {
-          results.push({ ok: true, value: await this.ingestDecisions(b.clientId, b.decisions, b.actor) });
-        } catch (error) {
-          results.push({ ok: false, error });
-        }
+    if (group.length > 0) {
+      let outcome: IngestOutcome;
+      try {
+        outcome = await this.ingest(group, values);
+      } catch (error) {
+        const mapped = mapSqliteError(error);
+        outcome = { results: group.map(() => ({ ok: false, error: mapped })), appended: 0 };
       }
+      outcome.results.forEach((r, k) => {
+        results[positions[k]!] = batchResult(r);
+      });
     }
     return results;
   }
 
-  private decisionWriter(audit: AuditAppender, now: string): DecisionWriter {
-    return new DecisionWriter(this.batchStatements("decisions"), this.batchStatements("audit"), now, audit.createdAt);
-  }
-
   /**
-   * One validated batch, inside the caller's transaction: the client, the duplicates, the rows and
-   * their events (sealed now, written by `writer.flush()`).
+   * One ingest transaction: on the writer thread once it runs and the values can cross to it (every
+   * one a string or null, as the gateway's schema makes them), else on this connection.
    */
-  private insertDecisions(writer: DecisionWriter, audit: AuditAppender, clientId: string | null, rows: ValidDecision[], actor: string): { accepted: number; duplicates: number } {
-    if (clientId !== null && !writer.clients.has(clientId)) {
-      if (!this.s.clientGet.get(clientId)) throw clientNotFound(clientId);
-      writer.clients.add(clientId);
+  private ingest(batches: IngestBatch[], values: unknown[]): Promise<IngestOutcome> | IngestOutcome {
+    this.open();
+    if (this.writer?.ready) {
+      const packed = packValues(values);
+      if (packed) return this.writer.submit(batches, values, packed);
     }
-    // which ids are already stored (under the write lock: nobody adds one meanwhile): one
-    // statement, plus the ids this transaction has added and not yet written
-    const seen = writer.seen;
-    const stored = new Set<string>();
-    const ids = rows.length === 1 ? "" : JSON.stringify(rows.map((x) => x.d.id));
-    if (rows.length === 1 || ids.includes("\\ud")) {
-      // one id, or an id that may hold a lone surrogate (JSON would decode it to other bytes than
-      // binding does): look each up as a bound parameter
-      for (const { d } of rows) if (this.s.decisionExists.get(d.id)) stored.add(d.id);
-    } else {
-      for (const r of this.s.decisionExisting.all(ids)) stored.add(r.id);
-    }
-    const before = writer.decisions.count;
-    const plainActor = typeof actor === "string";
-    for (const { d, decidedAt, normalized } of rows) {
-      if (seen.has(d.id) || stored.has(d.id)) continue;
-      seen.add(d.id); // a repeat later in the same batch (or group) is a duplicate too
-      audit.countDecision(d.verdict);
-      // [seq, id, type, code, target, details, prev_hash, hash]
-      const event =
-        plainActor && isPlainDecision(d)
-          ? audit.sealDecision(actor, d)
-          : audit.sealRow(DECISION_EVENT[d.verdict], actor, `decision:${d.id}`, {
-              verdict: d.verdict,
-              command: d.command,
-              policy: d.policy ?? null,
-              rule: d.rule ?? null,
-              session_id: d.session_id ?? null,
-            });
-      writer.events.add(actor, event);
-      writer.decisions.add(clientId, [
-        d.id,
-        d.session_id ?? null,
-        d.role ?? null,
-        d.agent ?? null,
-        d.tool ?? null,
-        d.command,
-        normalized,
-        d.verdict,
-        d.policy ?? null,
-        d.rule ?? null,
-        d.pattern ?? null,
-        d.reason ?? "",
-        d.source ?? "",
-        d.cwd ?? null,
-        decidedAt,
-        event[0]!, // its event's seq
-      ]);
-    }
-    const accepted = writer.decisions.count - before;
-    return { accepted, duplicates: rows.length - accepted };
+    return this.ingestHere(batches, values);
   }
 
-  /** The multi-row inserts of a batch: `rows` rows per statement, prepared once per size. */
-  private batchStatements(table: "decisions" | "audit"): (rows: number) => Stmt {
-    return (rows) => {
-      const key = `${table}:${rows}`;
-      let stmt = this.batchInserts.get(key);
-      if (!stmt) {
-        stmt = this.db.prepare(table === "decisions" ? decisionBatchSql(rows) : auditBatchSql(rows)) as Stmt;
-        this.batchInserts.set(key, stmt);
+  /** The kernel on this connection (also for what a failed or closing writer hands back). */
+  private ingestHere(batches: IngestBatch[], values: unknown[]): IngestOutcome {
+    this.kernel ??= createIngestKernel(this.db, chainedEventText, INGEST_FIELDS);
+    const outcome = this.kernel.run({ now: this.now(), batches, values });
+    this.afterCommit(outcome.appended);
+    if (this.path !== null && this.writer === null && !this.writerOff && !this.closed) {
+      this.ingestedHere += values.length / INGEST_FIELDS;
+      if (this.ingestedHere >= WRITER_START_DECISIONS) this.startWriter();
+    }
+    return outcome;
+  }
+
+  private startWriter(): void {
+    if (this.path === null || this.writer || this.writerOff || this.closed) return;
+    // the writer's connection is set up as this one: the same durability (synchronous), busy timeout and checkpoint backstop
+    const synchronous = (this.db.prepare("PRAGMA synchronous").get() as { synchronous: number }).synchronous;
+    const pragmas = [
+      `busy_timeout = ${BUSY_TIMEOUT_MS}`,
+      `synchronous = ${synchronous}`,
+      "foreign_keys = ON",
+      ...STORE_PRAGMAS,
+      `wal_autocheckpoint = ${this.checkpointer ? BACKSTOP_CHECKPOINT_PAGES : AUTOCHECKPOINT_PAGES}`,
+    ];
+    try {
+      this.writer = new IngestWriter(
+        this.path,
+        pragmas,
+        () => this.now(),
+        (appended) => this.afterCommit(appended),
+        (unsent) => this.writerStopped(unsent),
+      );
+    } catch {
+      this.writer = null;
+      this.writerOff = true;
+    }
+  }
+
+  /** The writer thread failed (or closed before it opened): what it never got is written here. */
+  private writerStopped(unsent: Submission[]): void {
+    this.writer = null;
+    this.writerOff = true;
+    for (const s of unsent) {
+      try {
+        s.resolve(this.ingestHere(s.batches, s.values));
+      } catch (error) {
+        s.reject(error);
       }
-      return stmt;
-    };
+    }
   }
 
   async getDecision(id: string): Promise<DecisionRecord | null> {

@@ -272,15 +272,16 @@ describe("the background checkpointer", () => {
     }
   }, 30_000);
 
-  test("kill -9 while it runs: every acknowledged batch is there, whole, and the chain verifies", async () => {
+  test("kill -9 while it and the writer thread run: every acknowledged batch is there, whole, and the chain verifies", async () => {
     await using dir = await tempDir();
     const path = join(dir.path, "gateway.db");
     const child = Bun.spawn([process.execPath, resolve(import.meta.dir, "_ingest-child.ts"), path], { stdout: "pipe", stderr: "inherit" });
     const acked: number[] = [];
     let checkpointing = false;
+    let writer = false;
     const reader = child.stdout.getReader();
     let text = "";
-    while (!(checkpointing && acked.length >= 40)) {
+    while (!(checkpointing && writer && acked.length >= 40)) {
       const { value, done } = await reader.read();
       if (done) throw new Error(`the child ended early: ${text}`);
       text += new TextDecoder().decode(value);
@@ -288,6 +289,7 @@ describe("the background checkpointer", () => {
       text = lines.pop()!;
       for (const line of lines) {
         if (line === "checkpointing") checkpointing = true;
+        else if (line === "writer") writer = true;
         else if (/^\d+$/.test(line)) acked.push(Number(line));
       }
     }
@@ -312,4 +314,141 @@ describe("the background checkpointer", () => {
       await store.close();
     }
   }, 60_000);
+});
+
+describe("the writer thread", () => {
+  type Internals = { writer: { ready: boolean; answered: number } | null; startWriter(): void };
+  /** a file store whose ingests go through its writer thread from now on */
+  async function withWriter(path: string, options: Parameters<typeof openSqliteStore>[1] = {}) {
+    const store = openSqliteStore(path, options);
+    const internals = store as unknown as Internals;
+    internals.startWriter();
+    expect(internals.writer).not.toBeNull();
+    while (!internals.writer!.ready) await Bun.sleep(1);
+    return { store, internals };
+  }
+
+  test("starts once a file store has ingested in earnest; a quiet one writes on its own connection", async () => {
+    await using dir = await tempDir();
+    const store = openSqliteStore(join(dir.path, "gateway.db"));
+    const internals = store as unknown as Internals;
+    try {
+      await store.ingestDecisions(null, [decision("a")], "admin:a");
+      expect(internals.writer).toBeNull();
+      for (let b = 0; b < 5; b++) await store.ingestDecisions(null, Array.from({ length: 500 }, (_, i) => decision(`b${b}-${i}`)), "admin:a");
+      expect(internals.writer).not.toBeNull();
+      const deadline = Date.now() + 10_000;
+      while (!internals.writer!.ready && Date.now() < deadline) await Bun.sleep(5);
+      expect(await store.ingestDecisions(null, [decision("through"), decision("a")], "admin:a")).toEqual({ accepted: 1, duplicates: 1 });
+      expect(internals.writer!.answered).toBe(1);
+      expect((await verifyStoreAudit(store)).ok).toBe(true);
+    } finally {
+      await store.close();
+    }
+    expect(internals.writer).toBeNull();
+  }, 30_000);
+
+  test("hostile strings through the writer: every event hashes as hashEvent says, ids are found as duplicates however spelled", async () => {
+    await using dir = await tempDir();
+    const path = join(dir.path, "gateway.db");
+    const { store, internals } = await withWriter(path);
+    const verdicts = ["allow", "block", "require_approval"] as const;
+    const hostile = (strings: string[], prefix: string) =>
+      strings.flatMap((s, i) => [
+        decision(`${prefix}${i}${s}`, { command: s, policy: s, rule: s, session_id: s, role: s, cwd: s, verdict: verdicts[i % 3] }),
+        decision(`${prefix}m${i}`, { command: `x${s}y`, policy: null, rule: undefined as unknown as null, session_id: null }),
+      ]);
+    // well-formed text crosses to the writer thread
+    const batch = hostile(['q"uote', "back\\slash", "nul\u0000x", "ctl\u001f", "ls\u2028", "pair 😀", "é日本", ""], "n");
+    // a lone surrogate cannot cross (a string crosses as UTF-8): that group is written in-process,
+    // and the surrogate stays out of the ids (binding writes an id as UTF-8 either way)
+    const lone = hostile(["lone \ud800 high", "lone \udc00 low", "\ud83d"], "l").map((d) => ({ ...d, id: d.id.replace(/[\ud800-\udfff]/g, "") }));
+    try {
+      expect(await store.ingestDecisions(null, batch, 'admin:"odd" actor\u2028')).toEqual({ accepted: batch.length, duplicates: 0 });
+      expect(internals.writer!.answered).toBe(1);
+      expect(await store.ingestDecisions(null, lone, "admin:a")).toEqual({ accepted: lone.length, duplicates: 0 });
+      expect(internals.writer!.answered).toBe(1);
+      expect(await store.ingestDecisions(null, batch.slice(0, 7), "admin:a")).toEqual({ accepted: 0, duplicates: 7 });
+      expect(internals.writer!.answered).toBe(2);
+      expect((await verifyStoreAudit(store)).ok).toBe(true);
+      for (const d of batch) {
+        const stored = await store.getDecision(d.id);
+        expect(stored?.command).toBe(d.command);
+        expect(stored?.role).toBe(d.role);
+      }
+      const db = new Database(path, { readonly: true });
+      const rows = db.query("SELECT seq, id, type, code, actor, target, details, created_at, prev_hash, hash FROM audit_events WHERE type LIKE 'decision.%' ORDER BY seq").all() as (Omit<AuditEvent, "details"> & { details: string })[];
+      db.close();
+      expect(rows.length).toBe(batch.length + lone.length);
+      const byTarget = new Map([...batch, ...lone].map((d) => [`decision:${d.id}`, d]));
+      for (const r of rows) {
+        const d = byTarget.get(r.target)!;
+        expect(r.details).toBe(JSON.stringify({ verdict: d.verdict, command: d.command, policy: d.policy ?? null, rule: d.rule ?? null, session_id: d.session_id ?? null }));
+        expect(r.hash).toBe(hashEvent({ ...r, details: JSON.parse(r.details) }, sha256Hex));
+      }
+    } finally {
+      await store.close();
+    }
+  });
+
+  test("group commit through the writer gives what the in-process store gives, and the same rows", async () => {
+    await using dir = await tempDir();
+    const clocks = [new FakeClock(), new FakeClock()];
+    const here = openSqliteStore(join(dir.path, "here.db"), { now: clocks[0]!.now });
+    const { store: there } = await withWriter(join(dir.path, "there.db"), { now: clocks[1]!.now });
+    const batches: DecisionBatch[] = [
+      { clientId: "c1", decisions: [decision("a1"), decision("a2", { verdict: "block", policy: "p", rule: "r" })], actor: "client:c1" },
+      { clientId: "c1", decisions: [decision("a2"), decision("a3"), decision("a3")], actor: "client:c1" },
+      { clientId: "ghost", decisions: [decision("g1")], actor: "client:ghost" },
+      { clientId: "c1", decisions: [decision("bad", { verdict: "maybe" as VerdictKind })], actor: "client:c1" },
+      { clientId: "c1", decisions: Array.from({ length: 250 }, (_, i) => decision(`many${i}`)), actor: "client:c1" },
+      { clientId: null, decisions: [decision("many7"), decision("n1")], actor: "admin:root" },
+    ];
+    try {
+      for (const store of [here, there]) await enroll(store, "c1");
+      const a = await (here as GroupStore).ingestDecisionBatches(batches);
+      const b = await (there as GroupStore).ingestDecisionBatches(batches);
+      expect(b).toEqual(a);
+      expect(a.map((r) => (r.ok ? r.value : (r.error as { code?: string }).code))).toEqual([
+        { accepted: 2, duplicates: 0 },
+        { accepted: 1, duplicates: 2 },
+        "not_found",
+        "invalid_input",
+        { accepted: 250, duplicates: 0 },
+        { accepted: 1, duplicates: 1 },
+      ]);
+      // concurrent submissions are merged into the writer's transactions and each keeps its result
+      const singles = await Promise.all(Array.from({ length: 40 }, (_, i) => there.ingestDecisions("c1", [decision(`s${i % 30}`)], "client:c1")));
+      expect(singles.reduce((n, r) => n + r.accepted, 0)).toBe(30);
+      expect(singles.reduce((n, r) => n + r.duplicates, 0)).toBe(10);
+      for (const store of [here, there]) expect((await verifyStoreAudit(store)).ok).toBe(true);
+    } finally {
+      await here.close();
+      await there.close();
+    }
+    const expected = snapshot(join(dir.path, "here.db")).decisions;
+    expect(snapshot(join(dir.path, "there.db")).decisions.slice(0, expected.length)).toEqual(expected);
+  });
+
+  test("a writer that cannot open the database hands its work back: nothing is lost", async () => {
+    await using dir = await tempDir();
+    const path = join(dir.path, "gateway.db");
+    const store = openSqliteStore(path);
+    const internals = store as unknown as Internals & { path: string };
+    try {
+      internals.path = join(dir.path, "missing", "gateway.db"); // the worker opens with create: false
+      internals.startWriter();
+      internals.path = path;
+      const results = await Promise.all(Array.from({ length: 10 }, (_, i) => store.ingestDecisions(null, [decision(`f${i}`)], "admin:a")));
+      expect(results.every((r) => r.accepted === 1)).toBe(true);
+      const deadline = Date.now() + 10_000;
+      while (internals.writer !== null && Date.now() < deadline) await Bun.sleep(5);
+      expect(internals.writer).toBeNull();
+      expect(await store.ingestDecisions(null, [decision("after")], "admin:a")).toEqual({ accepted: 1, duplicates: 0 });
+      expect((await store.counts()).decisions_by_verdict.allow).toBe(11);
+      expect((await verifyStoreAudit(store)).ok).toBe(true);
+    } finally {
+      await store.close();
+    }
+  });
 });
