@@ -15,8 +15,9 @@ export type Sha256Hex = (data: string) => string;
 
 export const GENESIS_HASH = "0".repeat(64);
 
-/** a hash as the chain writes it (canonical JSON writes such a string as it is) */
+/** a hash as the chain writes it, and an id as the store makes them: canonical JSON writes such strings as they are */
 const HEX = /^[0-9a-f]*$/;
+const UUID_LIKE = /^[0-9a-f-]*$/;
 
 export interface AuditEventBody {
   seq: number;
@@ -57,35 +58,40 @@ export function hashEventFast(body: AuditEventBody, sha256: Sha256Hex, canonical
   if (seq === undefined || id === undefined || type === undefined || code === undefined || actor === undefined || target === undefined || details === undefined || created_at === undefined || prev_hash === undefined) {
     return hashEvent(body, sha256);
   }
-  if (!Number.isSafeInteger(seq) || typeof created_at !== "string" || typeof prev_hash !== "string" || !HEX.test(prev_hash)) {
-    return sha256(`${prev_hash}\n{"actor":${member(actor)},"code":${member(code)},"created_at":${member(created_at)},"details":${canonicalDetails ?? canonicalJson(details)},"id":${member(id)},"prev_hash":${member(prev_hash)},"seq":${member(seq)},"target":${member(target)},"type":${member(type)}}`);
+  const rendered = canonicalDetails ?? canonicalJson(details);
+  if (!Number.isSafeInteger(seq) || typeof created_at !== "string" || typeof prev_hash !== "string" || !HEX.test(prev_hash) || typeof id !== "string" || !UUID_LIKE.test(id)) {
+    return sha256(
+      `${prev_hash}\n{"actor":${member(actor)},"code":${member(code)},"created_at":${member(created_at)},"details":${rendered},"id":${member(id)},"prev_hash":${member(prev_hash)},"seq":${member(seq)},"target":${member(target)},"type":${member(type)}}`,
+    );
   }
-  const parts = eventTextParts({ id, type, code, actor, target }, canonicalDetails ?? canonicalJson(details));
-  return sha256(chainedEventText(parts, seq, canonicalJson(created_at), prev_hash));
+  return sha256(chainedEventText(eventTextParts({ type, code, actor, target }), seq, canonicalJson(created_at), prev_hash, rendered, id));
 }
 
 /**
- * The hashed text of an event split around the three members only the chain's head decides
- * (`created_at`, `prev_hash`, `seq`): everything else rendered canonically ahead of time, outside
- * the transaction (the store's ingest renders these on the request thread, and its writer thread
- * only joins them with the head: `chainedEventText`). `canonicalDetails` is canonicalJson(details).
+ * The hashed text of an event, split around what is rendered per event or decided by the chain's
+ * head: `[before, after]`, canonical JSON of the members before `created_at` (actor, code) and after
+ * `seq` (target, type). An event's `details` and `id` and the head's `created_at`, `prev_hash` and
+ * `seq` are joined in by `chainedEventText`. The store renders these outside the transaction (on
+ * the request thread), its writer thread only joins them.
  */
-export function eventTextParts(event: { id: unknown; type: unknown; code: unknown; actor: unknown; target: unknown }, canonicalDetails: string): [string, string, string] {
-  return [
-    `{"actor":${member(event.actor)},"code":${member(event.code)},"created_at":`,
-    `,"details":${canonicalDetails},"id":${member(event.id)},"prev_hash":`,
-    `,"target":${member(event.target)},"type":${member(event.type)}}`,
-  ];
+export function eventTextParts(event: { type: unknown; code: unknown; actor: unknown; target: unknown }): [string, string] {
+  return [`{"actor":${member(event.actor)},"code":${member(event.code)},"created_at":`, eventTextAfter(event)];
+}
+
+/** `eventTextParts(event)[1]` alone */
+export function eventTextAfter(event: { type: unknown; target: unknown }): string {
+  return `,"target":${member(event.target)},"type":${member(event.type)}}`;
 }
 
 /**
  * `prev_hash + "\n" + canonicalJson(event)` from `eventTextParts`, the event's `seq` (a safe
- * integer), its `created_at` as canonical JSON, and `prevHash` (64 lowercase hex digits, which
- * canonical JSON writes as they are). Self-contained (no free variables): the store's writer
- * thread runs this very function from its source text.
+ * integer), its `created_at` as canonical JSON, `prevHash` (lowercase hex: canonical JSON writes
+ * it as it is), its details as canonical JSON and its `id`, a UUID (hex digits and dashes, written
+ * as they are). Self-contained (no free variables): the store's writer thread runs this very
+ * function from its source text.
  */
-export function chainedEventText(parts: readonly [string, string, string], seq: number, createdAtJson: string, prevHash: string): string {
-  return prevHash + "\n" + parts[0] + createdAtJson + parts[1] + '"' + prevHash + '","seq":' + seq + parts[2];
+export function chainedEventText(parts: readonly [string, string], seq: number, createdAtJson: string, prevHash: string, canonicalDetails: string, id: string): string {
+  return prevHash + "\n" + parts[0] + createdAtJson + ',"details":' + canonicalDetails + ',"id":"' + id + '","prev_hash":"' + prevHash + '","seq":' + seq + parts[1];
 }
 
 /** Seals the next event onto a chain whose newest event is `head` (null: an empty chain). */

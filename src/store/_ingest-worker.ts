@@ -13,9 +13,10 @@
  *
  * Everything that needs no chain head is rendered before the transaction, on the request thread
  * (`INGEST_FIELDS` values per decision, see sqlite.ts `ingestValues`): the decision's columns, its
- * event's id, type, code, target, stored details and the hashed text's three fixed parts
- * (`eventTextParts`). The worker receives them as one string and a table of lengths (a structured
- * clone of ~23,000 strings per 1,000 decisions costs the request thread ~1.5 ms; one string, ~0.1).
+ * event's id, stored and canonical details and the hashed text's part after `seq`; per batch and
+ * verdict, the event type, code and the part before `created_at` (`eventTextParts`). The worker
+ * receives the values as one string and a table of lengths (a structured clone of ~20,000 strings
+ * per 1,000 decisions costs the request thread ~1.5 ms; one string, well under half of that).
  *
  * Durability and isolation are the store's own: the worker's connection is opened with the main
  * connection's `synchronous` and `busy_timeout`, and a request is answered only after the worker's
@@ -27,13 +28,15 @@ import { chainedEventText } from "../audit/chain";
 import { AirlockError } from "../protocol/errors";
 
 /** values per decision in a group's flat `values` (the layout is `ingestValues`' in sqlite.ts) */
-export const INGEST_FIELDS = 23;
+export const INGEST_FIELDS = 19;
 
 export interface IngestBatch {
   clientId: string | null;
   actor: string;
   /** decisions of this batch in `values` (INGEST_FIELDS each, in order) */
   count: number;
+  /** per verdict of its decisions: the event's type, code, and the hashed text's parts before and after (`eventTextParts`) */
+  events: Record<string, [type: string, code: string, before: string, after: string]>;
 }
 
 export interface IngestGroup {
@@ -180,6 +183,7 @@ export function createIngestKernel(db: Database, chainedText: typeof chainedEven
         }
         decisions.setShared(clientId);
         events.setShared(actor);
+        const kinds = batches[b]!.events;
         let accepted = 0;
         for (let k = 0; k < count; k++) {
           const v = start + k * fields;
@@ -188,10 +192,13 @@ export function createIngestKernel(db: Database, chainedText: typeof chainedEven
           seen.add(id); // a repeat later in the batch (or group) is a duplicate too
           accepted++;
           seq++;
-          const hash = Bun.SHA256.hash(chainedText([values[v + 20] as string, values[v + 21] as string, values[v + 22] as string], seq, createdJson, prev), "hex") as unknown as string;
+          const verdict = values[v + 7] as string;
+          const [type, code, before, after] = kinds[verdict]!;
+          const eventId = values[v + 15] as string;
+          const hash = Bun.SHA256.hash(chainedText([before, values[v + 18] as string], seq, createdJson, prev, values[v + 17] as string, eventId), "hex") as unknown as string;
           // audit: seq, id, type, code, target, details, prev_hash, hash
           const e = events.params;
-          e.push(seq, values[v + 15], values[v + 16], values[v + 17], values[v + 18], values[v + 19], prev, hash);
+          e.push(seq, eventId, type, code, "decision:" + (id as string), values[v + 16], prev, hash);
           events.added();
           prev = hash;
           // decision: id .. decided_at (15 values), audit_seq
@@ -199,7 +206,6 @@ export function createIngestKernel(db: Database, chainedText: typeof chainedEven
           for (let c = 0; c < 15; c++) d.push(values[v + c]);
           d.push(seq);
           decisions.added();
-          const verdict = values[v + 7];
           if (verdict === "allow") allow++;
           else if (verdict === "block") block++;
           else approval++;

@@ -26,7 +26,7 @@
 import { Database, type SQLQueryBindings, type Statement } from "bun:sqlite";
 import { randomUUID } from "node:crypto";
 import { statSync } from "node:fs";
-import { chainedEventText, eventTextParts, sealEvent, type AuditEvent } from "../audit/chain";
+import { chainedEventText, eventTextAfter, eventTextParts, sealEvent, type AuditEvent } from "../audit/chain";
 import { canonicalJson, canonicalString } from "../audit/canonical";
 import { auditCode, type AuditEventType } from "../audit/events";
 import { AirlockError, type ErrorDetail } from "../protocol/errors";
@@ -349,15 +349,24 @@ interface ValidDecision {
  * A validated batch's values for the ingest kernel, INGEST_FIELDS per decision (see
  * createIngestKernel): the decision's columns id, session_id, role, agent, tool, command,
  * normalized, verdict, policy, rule, pattern, reason, source, cwd, decided_at; then its event's id,
- * type, code, target, stored details and the three fixed parts of its hashed text
- * (`eventTextParts`). Rendered outside the transaction (on the request thread when the writer
- * thread writes). A decision whose fields are not all strings (`isPlainDecision`) renders its
- * details through canonicalJson and JSON.stringify; its values then stay on this thread.
+ * stored details, canonical details and the part of its hashed text after `seq` (it names the
+ * target); and per verdict, in `batch.events`, the event type, code and the parts of the hashed text
+ * that depend on the batch alone (`eventTextParts`). Rendered outside the transaction (on the
+ * request thread when the writer thread writes). A decision whose fields are not all strings
+ * (`isPlainDecision`) renders its details through canonicalJson and JSON.stringify; its values then
+ * stay on this thread.
  */
-function ingestValues(values: unknown[], rows: ValidDecision[], actor: string): void {
+function ingestValues(values: unknown[], batch: IngestBatch, rows: ValidDecision[]): void {
+  const actor = batch.actor;
   for (const { d, decidedAt, normalized } of rows) {
-    const type = DECISION_EVENT[d.verdict];
-    const code = auditCode(type);
+    let kind = batch.events[d.verdict];
+    if (!kind) {
+      const type = DECISION_EVENT[d.verdict];
+      const code = auditCode(type);
+      const [before, after] = eventTextParts({ type, code, actor, target: "" });
+      kind = [type, code, before, after];
+      batch.events[d.verdict] = kind;
+    }
     let stored: string;
     let canonical: string;
     if (isPlainDecision(d)) {
@@ -367,9 +376,6 @@ function ingestValues(values: unknown[], rows: ValidDecision[], actor: string): 
       stored = JSON.stringify(details);
       canonical = canonicalJson(details);
     }
-    const id = randomUUID();
-    const target = `decision:${d.id}`;
-    const [before, middle, after] = eventTextParts({ id, type, code, actor, target }, canonical);
     values.push(
       d.id,
       d.session_id ?? null,
@@ -386,14 +392,10 @@ function ingestValues(values: unknown[], rows: ValidDecision[], actor: string): 
       d.source ?? "",
       d.cwd ?? null,
       decidedAt,
-      id,
-      type,
-      code,
-      target,
+      randomUUID(),
       stored,
-      before,
-      middle,
-      after,
+      canonical,
+      eventTextAfter({ type: kind[0], target: `decision:${d.id}` }),
     );
   }
 }
@@ -1211,8 +1213,9 @@ class SqliteStore implements Store {
     const rows = validDecisions(decisions);
     if (rows.length === 0) return { accepted: 0, duplicates: 0 };
     const values: unknown[] = [];
-    ingestValues(values, rows, actor);
-    const { results } = await this.ingest([{ clientId, actor, count: rows.length }], values);
+    const batch: IngestBatch = { clientId, actor, count: rows.length, events: {} };
+    ingestValues(values, batch, rows);
+    const { results } = await this.ingest([batch], values);
     const r = results[0]!;
     if ("error" in r) throw mapSqliteError(r.error);
     if ("missingClient" in r) throw clientNotFound(r.missingClient);
@@ -1245,8 +1248,9 @@ class SqliteStore implements Store {
           results[i] = { ok: true, value: { accepted: 0, duplicates: 0 } };
           return;
         }
-        ingestValues(values, rows, b.actor);
-        group.push({ clientId: b.clientId, actor: b.actor, count: rows.length });
+        const batch: IngestBatch = { clientId: b.clientId, actor: b.actor, count: rows.length, events: {} };
+        ingestValues(values, batch, rows);
+        group.push(batch);
         positions.push(i);
       } catch (error) {
         values.length = before;
