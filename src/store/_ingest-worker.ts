@@ -260,6 +260,8 @@ export function createIngestKernel(db: Database, chainedText: typeof chainedEven
   };
 }
 
+const EMPTY: PackedValues = { text: "", lengths: new Int32Array(0) };
+
 /** What crosses to the worker: the values as one string and their lengths (-1: null). */
 export interface PackedValues {
   text: string;
@@ -403,7 +405,7 @@ const MERGE_MAX_DECISIONS = 2_000;
 
 export interface Submission {
   batches: IngestBatch[];
-  /** as rendered (to write them in-process if the worker never got them) */
+  /** as rendered (to write them in-process if the worker never got them); let go once sent */
   values: unknown[];
   packed: PackedValues;
   decisions: number;
@@ -507,6 +509,12 @@ export class IngestWriter {
       }
     }
     this.inFlight.set(id, { parts: taken.map((submission) => ({ submission, batches: submission.batches.length })) });
+    for (const s of taken) {
+      // sent: nothing is written in-process from here on, so the request thread's heap lets them
+      // go (emptied, not replaced: the caller may hold the same array while it waits)
+      s.values.length = 0;
+      s.packed = EMPTY;
+    }
     // the transaction's clock reading is taken as it is handed over (received_at, created_at)
     this.worker.postMessage({ type: "ingest", id, now: this.clock(), batches, text, lengths }, [lengths.buffer]);
   }

@@ -101,10 +101,13 @@ export function decisionRoutes(ctx: RouteContext): Hono<GatewayEnv> {
       }
       checked = id;
     }
+    // what the live event may show is kept, not the whole batch: the request thread's heap lets
+    // the rest go while the batch is written
+    const recent = decisions.length <= 50 ? decisions : decisions.slice(-50);
     const result = await ingest(cred.clientId, decisions, cred.actor);
     // the live payload is built only for someone listening (the admin UI's event stream)
     if (result.accepted > 0 && ctx.bus.listeners > 0) {
-      ctx.bus.publish({ type: "decision", data: { count: result.accepted, decisions: decisions.length <= 50 ? decisions : decisions.slice(-50) } });
+      ctx.bus.publish({ type: "decision", data: { count: result.accepted, decisions: recent } });
     }
     return c.json(result);
   });
