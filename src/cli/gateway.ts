@@ -15,6 +15,7 @@ import { AirlockError } from "../protocol/errors";
 import type { JsonObject } from "../protocol/records";
 import { createShellAnalyzer } from "../shell/analyzer";
 import { openSqliteStore } from "../store/sqlite";
+import type { Store } from "../store/types";
 import { createLogger } from "./_log";
 import { assertNoErrors } from "./_policies";
 import { join } from "node:path";
@@ -29,14 +30,24 @@ export function parseListen(value: string, where: string): { hostname: string; p
   return { hostname: m[1]!.replace(/^\[|\]$/g, ""), port };
 }
 
-function storePath(flag: string | undefined, env: ReturnType<typeof readEnv>, fallback: string): string {
-  if (flag !== undefined) return resolve(flag);
+/** Where the store lives: `--data FILE` (SQLite) wins; else AIRLOCK_DATABASE_URL (postgres:// or postgresql:// → PostgreSQL, anything else a SQLite file); else the default file. */
+type StoreLocation = { kind: "sqlite"; path: string } | { kind: "postgres"; url: string };
+
+function storeLocation(flag: string | undefined, env: ReturnType<typeof readEnv>, fallback: string): StoreLocation {
+  if (flag !== undefined) return { kind: "sqlite", path: resolve(flag) };
   const url = env.AIRLOCK_DATABASE_URL;
-  if (url === undefined) return fallback;
-  if (/^postgres(ql)?:\/\//.test(url)) {
-    throw new AirlockError("usage", "AIRLOCK_DATABASE_URL names PostgreSQL, which this build does not support yet; use --data FILE (embedded SQLite)");
+  if (url === undefined) return { kind: "sqlite", path: fallback };
+  if (/^postgres(ql)?:\/\//i.test(url)) return { kind: "postgres", url };
+  return { kind: "sqlite", path: resolve(url.replace(/^sqlite:(\/\/)?/, "").replace(/^file:/, "")) };
+}
+
+async function openStore(location: StoreLocation): Promise<{ store: Store; label: string }> {
+  if (location.kind === "postgres") {
+    const { openPostgresStore, redactDatabaseUrl } = await import("../store/postgres");
+    return { store: await openPostgresStore(location.url), label: `postgres ${redactDatabaseUrl(location.url)}` };
   }
-  return resolve(url.replace(/^sqlite:(\/\/)?/, "").replace(/^file:/, ""));
+  mkdirSync(dirname(location.path), { recursive: true, mode: 0o700 });
+  return { store: openSqliteStore(location.path), label: `sqlite ${location.path}` };
 }
 
 function makeCommand(kind: "gateway" | "serve") {
@@ -50,7 +61,7 @@ function makeCommand(kind: "gateway" | "serve") {
     },
     args: {
       listen: { type: "string", description: `Address to listen on, host:port (env AIRLOCK_LISTEN; default ${local ? "127.0.0.1:8787" : "0.0.0.0:8787"})` },
-      data: { type: "string", description: "SQLite database file (env AIRLOCK_DATABASE_URL; default $AIRLOCK_HOME/gateway.db)" },
+      data: { type: "string", description: "SQLite database file (default $AIRLOCK_HOME/gateway.db); env AIRLOCK_DATABASE_URL takes a file or a postgres:// URL (shared PostgreSQL store)" },
       "log-format": { type: "string", description: `pretty or json (default ${local ? "pretty" : "json"})` },
       "public-url": { type: "string", description: "The URL users and daemons reach this gateway at (printed and used in links)" },
     },
@@ -64,12 +75,11 @@ function makeCommand(kind: "gateway" | "serve") {
       if (publicUrl !== undefined && !URL.canParse(publicUrl)) throw new AirlockError("usage", `--public-url must be a URL, got ${JSON.stringify(publicUrl)}`);
       const log = createLogger({ level: env.AIRLOCK_LOG ?? "info", format, tag: kind });
 
-      const dbPath = storePath(args.data, env, paths.gatewayDb);
-      mkdirSync(dirname(dbPath), { recursive: true, mode: 0o700 });
+      const location = storeLocation(args.data, env, paths.gatewayDb);
       const seedSource = loadPolicySources(seedPolicyFiles());
       assertNoErrors(seedSource.problems, "the embedded seed policies");
       const analyzer = await createShellAnalyzer(await shellWasm());
-      const store = openSqliteStore(dbPath);
+      const { store, label: storeLabel } = await openStore(location);
       const boot = await bootstrapStore(
         store,
         {
@@ -112,7 +122,7 @@ function makeCommand(kind: "gateway" | "serve") {
         process.on("SIGINT", () => stop("SIGINT"));
       });
       const url = publicUrl ?? gateway.url;
-      out(`airlock ${kind} ${VERSION} listening on ${gateway.url} (store: sqlite ${dbPath})\n`);
+      out(`airlock ${kind} ${VERSION} listening on ${gateway.url} (store: ${storeLabel})\n`);
       if (boot.initialized) {
         out("First start: seeded the default policies and roles.\n");
         if (boot.adminToken) {
