@@ -454,6 +454,11 @@ export class IngestWriter {
     return this.status === "ready";
   }
 
+  /** nothing queued and nothing handed to the worker unanswered (its connection holds no lock) */
+  get idle(): boolean {
+    return this.queue.length === 0 && this.inFlight.size === 0;
+  }
+
   /** Queues a group of batches (values packed); resolves with the kernel's outcome for them. */
   submit(batches: IngestBatch[], values: unknown[], packed: PackedValues): Promise<IngestOutcome> {
     return new Promise<IngestOutcome>((resolve, reject) => {

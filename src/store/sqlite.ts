@@ -84,6 +84,8 @@ const WAL_LOOK_EVERY = 128;
 const CHECKPOINT_EVERY_MS = 100;
 /** decisions a file store ingests on its own connection before it starts its writer thread (a store that ingests in earnest) */
 const WRITER_START_DECISIONS = 2_000;
+/** a group of at most this many decisions is written on the store's own connection when the writer thread is idle */
+const WRITER_SMALL_DECISIONS = 64;
 /** role bundle ETags remembered */
 const ETAG_MEMO = 256;
 const WAL_RETRY_MS = 10_000;
@@ -1278,9 +1280,12 @@ class SqliteStore implements Store {
    */
   private ingest(batches: IngestBatch[], values: unknown[]): Promise<IngestOutcome> | IngestOutcome {
     this.open();
-    if (this.writer?.ready) {
+    const writer = this.writer;
+    // a small group while the writer has nothing in hand is written here at once: the round trip
+    // to the thread costs more than its transaction, and the idle writer holds no lock meanwhile
+    if (writer?.ready && !(writer.idle && values.length <= WRITER_SMALL_DECISIONS * INGEST_FIELDS)) {
       const packed = packValues(values);
-      if (packed) return this.writer.submit(batches, values, packed);
+      if (packed) return writer.submit(batches, values, packed);
     }
     return this.ingestHere(batches, values);
   }

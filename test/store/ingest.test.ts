@@ -339,7 +339,11 @@ describe("the writer thread", () => {
       expect(internals.writer).not.toBeNull();
       const deadline = Date.now() + 10_000;
       while (!internals.writer!.ready && Date.now() < deadline) await Bun.sleep(5);
-      expect(await store.ingestDecisions(null, [decision("through"), decision("a")], "admin:a")).toEqual({ accepted: 1, duplicates: 1 });
+      const many = Array.from({ length: 100 }, (_, i) => decision(`through${i}`));
+      expect(await store.ingestDecisions(null, [...many, decision("a")], "admin:a")).toEqual({ accepted: 100, duplicates: 1 });
+      expect(internals.writer!.answered).toBe(1);
+      // a small batch while the writer is idle is written on the store's own connection
+      expect(await store.ingestDecisions(null, [decision("small"), decision("through7")], "admin:a")).toEqual({ accepted: 1, duplicates: 1 });
       expect(internals.writer!.answered).toBe(1);
       expect((await verifyStoreAudit(store)).ok).toBe(true);
     } finally {
@@ -359,7 +363,8 @@ describe("the writer thread", () => {
         decision(`${prefix}m${i}`, { command: `x${s}y`, policy: null, rule: undefined as unknown as null, session_id: null }),
       ]);
     // well-formed text crosses to the writer thread
-    const batch = hostile(['q"uote', "back\\slash", "nul\u0000x", "ctl\u001f", "ls\u2028", "pair 😀", "é日本", ""], "n");
+    // (with enough plain ones that the batch is not written in-process as a small one)
+    const batch = [...hostile(['q"uote', "back\\slash", "nul\u0000x", "ctl\u001f", "ls\u2028", "pair 😀", "é日本", ""], "n"), ...Array.from({ length: 64 }, (_, i) => decision(`pad${i}`))];
     // a lone surrogate cannot cross (a string crosses as UTF-8): that group is written in-process,
     // and the surrogate stays out of the ids (binding writes an id as UTF-8 either way)
     const lone = hostile(["lone \ud800 high", "lone \udc00 low", "\ud83d"], "l").map((d) => ({ ...d, id: d.id.replace(/[\ud800-\udfff]/g, "") }));
@@ -368,7 +373,7 @@ describe("the writer thread", () => {
       expect(internals.writer!.answered).toBe(1);
       expect(await store.ingestDecisions(null, lone, "admin:a")).toEqual({ accepted: lone.length, duplicates: 0 });
       expect(internals.writer!.answered).toBe(1);
-      expect(await store.ingestDecisions(null, batch.slice(0, 7), "admin:a")).toEqual({ accepted: 0, duplicates: 7 });
+      expect(await store.ingestDecisions(null, batch, "admin:a")).toEqual({ accepted: 0, duplicates: batch.length });
       expect(internals.writer!.answered).toBe(2);
       expect((await verifyStoreAudit(store)).ok).toBe(true);
       for (const d of batch) {
@@ -418,9 +423,16 @@ describe("the writer thread", () => {
         { accepted: 1, duplicates: 1 },
       ]);
       // concurrent submissions are merged into the writer's transactions and each keeps its result
-      const singles = await Promise.all(Array.from({ length: 40 }, (_, i) => there.ingestDecisions("c1", [decision(`s${i % 30}`)], "client:c1")));
-      expect(singles.reduce((n, r) => n + r.accepted, 0)).toBe(30);
-      expect(singles.reduce((n, r) => n + r.duplicates, 0)).toBe(10);
+      const answered = (there as unknown as Internals).writer!.answered;
+      const concurrent = await Promise.all(
+        Array.from({ length: 40 }, (_, i) => there.ingestDecisions("c1", Array.from({ length: 70 }, (_, j) => decision(`s${i % 30}-${j}`)), "client:c1")),
+      );
+      expect(concurrent.reduce((n, r) => n + r.accepted, 0)).toBe(30 * 70);
+      expect(concurrent.reduce((n, r) => n + r.duplicates, 0)).toBe(10 * 70);
+      // 2 handed over at once, the other 38 merged into a few transactions of at most 2,000 decisions
+      const transactions = (there as unknown as Internals).writer!.answered - answered;
+      expect(transactions).toBeGreaterThanOrEqual(4);
+      expect(transactions).toBeLessThan(40);
       for (const store of [here, there]) expect((await verifyStoreAudit(store)).ok).toBe(true);
     } finally {
       await here.close();
