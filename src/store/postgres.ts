@@ -20,6 +20,11 @@
  *   also before an event is sealed, so what is hashed is what is stored. Audit details, documents
  *   and `normalized` are stored as JSON text (escaped), so they keep every character.
  * - Audit `created_at` never decreases along `seq` (stamped max(clock, head time)), as in SQLite.
+ * - Signals between replicas (`broadcast` / `subscribe`): NOTIFY / LISTEN on the one channel
+ *   `airlock_events`, payload = the signal's JSON. LISTEN runs on Bun's dedicated listen connection
+ *   (outside the pool), opened by the first subscriber; Bun reconnects it when it drops and
+ *   re-subscribes, and each re-subscription is told to the subscribers as `STORE_RESYNC` (what was
+ *   sent meanwhile is lost). A first LISTEN that fails (database down) is retried every few seconds.
  */
 import { SQL } from "bun";
 import { randomUUID } from "node:crypto";
@@ -70,9 +75,12 @@ import type {
   Store,
   StoreCounts,
   StoreOptions,
+  StoreSignal,
+  StoreSubscription,
   StoredPairing,
   VerificationInput,
 } from "./types";
+import { STORE_RESYNC, STORE_SIGNAL_MAX_BYTES } from "./types";
 
 export interface PostgresStoreOptions extends StoreOptions {
   /** connections in the pool (default 10) */
@@ -86,6 +94,8 @@ const ITERATE_BATCH = 1_000;
 /** rows per multi-row INSERT (PostgreSQL allows 65,535 parameters per statement) */
 const INSERT_CHUNK = 500;
 const ETAG_MEMO = 256;
+/** the NOTIFY channel of store signals */
+const SIGNAL_CHANNEL = "airlock_events";
 const VERDICTS: readonly VerdictKind[] = ["allow", "require_approval", "block"];
 const DECISION_EVENT: Record<VerdictKind, AuditEventType> = {
   allow: "decision.allowed",
@@ -537,7 +547,120 @@ class PostgresStore implements Store {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.signalHandlers.clear();
+    const listening = this.listening;
+    this.listening = null;
+    this.listenGeneration++;
+    this.listenRetry?.();
+    if (listening) await listening.then((sub) => sub?.unlisten()).catch(() => {});
     await this.sql.close({ timeout: 5 });
+  }
+
+  // ------------------------------------------------------------ signals (LISTEN / NOTIFY)
+
+  private readonly signalHandlers = new Set<(signal: StoreSignal) => void>();
+  /** the LISTEN registration, once asked for: null until the first subscriber, and after close */
+  private listening: Promise<SQL.ListenSubscription | null> | null = null;
+  private listenReady: Promise<void> = Promise.resolve();
+  /** bumped when listening stops: a LISTEN still being attempted for an older generation gives up */
+  private listenGeneration = 0;
+  /** cuts the wait between two attempts at a first LISTEN short (close) */
+  private listenRetry: (() => void) | null = null;
+
+  async broadcast(signal: StoreSignal): Promise<void> {
+    this.open();
+    const payload = JSON.stringify({ type: signal.type, data: signal.data ?? null });
+    const bytes = Buffer.byteLength(payload, "utf8");
+    if (bytes > STORE_SIGNAL_MAX_BYTES) {
+      throw new AirlockError("invalid_input", `a store signal is at most ${STORE_SIGNAL_MAX_BYTES} bytes of JSON, this one ${bytes}`, [{ path: "signal", message: "too large" }]);
+    }
+    try {
+      await this.sql.notify(SIGNAL_CHANNEL, payload);
+    } catch (error) {
+      throw mapPgError(error);
+    }
+  }
+
+  subscribe(onSignal: (signal: StoreSignal) => void): StoreSubscription {
+    this.open();
+    this.signalHandlers.add(onSignal);
+    if (!this.listening) {
+      let resolveReady!: () => void;
+      this.listenReady = new Promise<void>((resolve) => {
+        resolveReady = resolve;
+      });
+      this.listening = this.listen(++this.listenGeneration, resolveReady);
+    }
+    return {
+      ready: this.listenReady,
+      unsubscribe: () => {
+        if (!this.signalHandlers.delete(onSignal) || this.signalHandlers.size > 0) return;
+        // the last one gone: stop listening (a later subscriber starts again)
+        const listening = this.listening;
+        this.listening = null;
+        this.listenGeneration++;
+        this.listenRetry?.();
+        void listening?.then((sub) => sub?.unlisten()).catch(() => {});
+      },
+    };
+  }
+
+  private async listen(generation: number, ready: () => void): Promise<SQL.ListenSubscription | null> {
+    let acknowledged = 0;
+    const onListen = () => {
+      if (generation !== this.listenGeneration) return;
+      if (acknowledged++ === 0) ready();
+      else this.deliver({ type: STORE_RESYNC, data: null }); // reconnected: what was sent meanwhile is lost
+    };
+    for (let attempt = 0; ; attempt++) {
+      // (re)check: close() or the last unsubscribe may have come while we waited
+      if (this.closed || generation !== this.listenGeneration) return null;
+      try {
+        const sub = await this.sql.listen(
+          SIGNAL_CHANNEL,
+          (payload) => {
+            if (generation === this.listenGeneration) this.received(payload); // an older registration being removed does not deliver twice
+          },
+          onListen,
+        );
+        if (this.closed || generation !== this.listenGeneration) {
+          await sub.unlisten().catch(() => {});
+          return null;
+        }
+        return sub;
+      } catch {
+        // the database is unreachable: try again, backing off to 5 s
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, Math.min(5_000, 250 * 2 ** attempt));
+          this.listenRetry = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        this.listenRetry = null;
+      }
+    }
+  }
+
+  private received(payload: string): void {
+    let signal: unknown;
+    try {
+      signal = JSON.parse(payload);
+    } catch {
+      return; // not ours
+    }
+    if (typeof signal !== "object" || signal === null || typeof (signal as StoreSignal).type !== "string") return;
+    this.deliver({ type: (signal as StoreSignal).type, data: (signal as StoreSignal).data ?? null });
+  }
+
+  private deliver(signal: StoreSignal): void {
+    for (const handler of [...this.signalHandlers]) {
+      try {
+        handler(signal);
+      } catch {
+        // a broken subscriber must not break the others (nor be an uncaught exception on Bun's listen connection)
+      }
+    }
   }
 
   // ------------------------------------------------------------ initialize

@@ -1,7 +1,7 @@
 /**
  * The one store interface the gateway (and later the daemon) uses. Two backends implement it:
- * SQLite (embedded default, `sqlite.ts`) and PostgreSQL (shared control plane, later). The contract
- * suite in test/store/contract.ts runs against every backend.
+ * SQLite (embedded default, `sqlite.ts`) and PostgreSQL (shared control plane, `postgres.ts`). The
+ * contract suite in test/store/contract.ts runs against every backend.
  *
  * Rules every backend keeps:
  * - every mutation writes its audit event (src/audit) in the SAME transaction as the state change;
@@ -221,6 +221,30 @@ export interface VerificationInput {
   total_ms: number;
 }
 
+/**
+ * A small message between the processes sharing one store (gateway replicas on one PostgreSQL
+ * database): ids and metadata only, never secrets or envelopes. Its JSON is at most
+ * `STORE_SIGNAL_MAX_BYTES` (UTF-8) long.
+ */
+export interface StoreSignal {
+  type: string;
+  data: unknown;
+}
+
+/** PostgreSQL's NOTIFY payload limit is 8000 bytes; the rest is headroom */
+export const STORE_SIGNAL_MAX_BYTES = 7_900;
+
+/**
+ * Sent by the store itself to its own subscribers (never broadcast) when its link was re-established
+ * after a drop: signals broadcast meanwhile are lost, so subscribers re-announce their state and re-read.
+ */
+export const STORE_RESYNC = "store.resync";
+
+export interface StoreSubscription {
+  readonly ready: Promise<void>;
+  unsubscribe(): void;
+}
+
 export interface Store {
   readonly backend: "sqlite" | "postgres";
   /** a trivial round trip; throws when the store is unreachable */
@@ -353,6 +377,23 @@ export interface Store {
   /** the daemon's verifier result, once per approval: audits approval.verified (ok) or approval.rejected */
   recordVerification(id: string, result: VerificationInput, actor: string): Promise<ApprovalRecord>;
   approvalCounts(): Promise<Record<ApprovalStatus, number>>;
+
+  // -------------------------------------------------------- signals between processes (optional)
+
+  /**
+   * Optional, for backends several processes share (PostgreSQL: LISTEN/NOTIFY on one channel):
+   * sends `signal` to every subscriber of every process on this store, this process's included,
+   * at most once each, in the order this process sent them; not inside any transaction (call it
+   * after the write committed). Rejects `invalid_input` when its JSON is longer than
+   * `STORE_SIGNAL_MAX_BYTES`, `unavailable` when the database is. SQLite (one process) has none.
+   */
+  broadcast?(signal: StoreSignal): Promise<void>;
+  /**
+   * Registers `onSignal` for every broadcast signal (and `STORE_RESYNC` after a reconnect); returns
+   * the handle: `ready` resolves once signals are being received (it never rejects: while the
+   * database is down the store keeps retrying), `unsubscribe()` removes the registration.
+   */
+  subscribe?(onSignal: (signal: StoreSignal) => void): StoreSubscription;
 
   counts(): Promise<StoreCounts>;
   /** decisions of the last `minutes` minutes (by decided_at) per minute and verdict, and the `top` most blocked commands */
