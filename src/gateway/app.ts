@@ -33,9 +33,11 @@ import { serveWeb } from "./static";
 export interface GatewayApp {
   app: Hono<GatewayEnv>;
   bus: EventBus;
+  /** resolves once live events from other replicas on the same store are being received (at once on SQLite) */
+  ready: Promise<void>;
   /** Bun.serve's `websocket` option (the approver link) */
   websocket: WebSocketHandler<ApproverSocketData>;
-  /** stops approval timers and closes approver sockets */
+  /** stops approval timers, closes approver sockets, tells the other replicas this one is gone */
   close(): void;
 }
 
@@ -43,7 +45,8 @@ const DEFAULT_BODY_LIMIT = 1024 * 1024;
 
 export function createGatewayApp(deps: GatewayDeps): GatewayApp {
   const now = deps.now ?? (() => new Date());
-  const bus = createEventBus();
+  // live events reach the other replicas through the store when it broadcasts (PostgreSQL)
+  const bus = createEventBus({ store: deps.store, log: deps.log });
   const ctx: RouteContext = {
     ...deps,
     now,
@@ -94,5 +97,14 @@ export function createGatewayApp(deps: GatewayDeps): GatewayApp {
   app.all("/api/*", (c) => errorResponse(c, new AirlockError("not_found", `no route ${c.req.method} ${c.req.path}`)));
   app.get("*", serveWeb(deps.webRoot));
 
-  return { app, bus: ctx.bus, websocket: approverWebSocket(ctx), close: () => ctx.hub.close() };
+  return {
+    app,
+    bus: ctx.bus,
+    ready: bus.ready,
+    websocket: approverWebSocket(ctx),
+    close: () => {
+      ctx.hub.close();
+      void bus.close();
+    },
+  };
 }

@@ -19,6 +19,8 @@ import { jsonBody, param, query } from "../validate";
 /** at most this far ahead may a request expire */
 const MAX_APPROVAL_TTL_MS = 24 * 3_600_000;
 const REQUEST_DOMAIN = "airlock.approval-request.v1";
+/** a long poll on a shared bus (several replicas) re-reads the approval this often, events or not */
+const RECHECK_MS = 5_000;
 
 const utf8 = (text: string) => new TextEncoder().encode(text) as Uint8Array<ArrayBuffer>;
 
@@ -91,28 +93,46 @@ export function approvalRoutes(ctx: RouteContext): Hono<GatewayEnv> {
     await ctx.hub.sweep();
     const first = await visible(c.var.cred, id);
     if (first.status !== "pending" || wait === 0) return c.json(first);
-    // subscribe before reading again: a decision committed in between would otherwise wait out the poll
+    // subscribe before reading again: a decision committed in between would otherwise wait out the poll.
+    // A decision posted to another replica arrives as that replica's event (events.ts); as a NOTIFY
+    // lost while the link was down is not replayed, a shared bus also re-reads every few seconds.
     let wake!: () => void;
-    const woken = new Promise<void>((resolve) => {
-      wake = resolve;
-    });
-    const unsubscribe = ctx.bus.subscribe((e) => {
-      if (e.type === "approval" && (e.data as { id?: string }).id === id) wake();
-    });
+    let woken!: Promise<void>;
+    const rearm = () => {
+      woken = new Promise<void>((resolve) => {
+        wake = resolve;
+      });
+    };
+    rearm();
+    const unsubscribe = ctx.bus.subscribe(
+      (e) => {
+        if ((e.data as { id?: string }).id === id) wake();
+      },
+      ["approval"],
+    );
     const timers: ReturnType<typeof setTimeout>[] = [];
+    const aborted = () => wake();
     try {
       let current = await visible(c.var.cred, id);
       if (current.status === "pending") {
-        timers.push(setTimeout(wake, wait * 1000));
+        const deadline = Date.now() + wait * 1000;
         const untilExpiry = Date.parse(current.expires_at) - ctx.now().getTime();
-        if (untilExpiry < wait * 1000) timers.push(setTimeout(() => void ctx.hub.sweep().then(wake), Math.max(0, untilExpiry) + 10));
-        c.req.raw.signal.addEventListener("abort", wake);
-        await woken;
-        current = await visible(c.var.cred, id);
+        if (untilExpiry < wait * 1000) timers.push(setTimeout(() => void ctx.hub.sweep().then(() => wake()), Math.max(0, untilExpiry) + 10));
+        c.req.raw.signal.addEventListener("abort", aborted);
+        while (current.status === "pending" && !c.req.raw.signal.aborted) {
+          const left = deadline - Date.now();
+          if (left <= 0) break;
+          const tick = setTimeout(() => wake(), ctx.bus.shared ? Math.min(left, RECHECK_MS) : left);
+          await woken;
+          clearTimeout(tick);
+          rearm();
+          current = await visible(c.var.cred, id);
+        }
       }
       return c.json(current);
     } finally {
       for (const t of timers) clearTimeout(t);
+      c.req.raw.signal.removeEventListener("abort", aborted);
       unsubscribe();
     }
   });

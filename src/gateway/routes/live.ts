@@ -2,6 +2,10 @@
  * Live updates. `GET /api/v1/events` (SSE) streams decisions, session and policy changes, and the
  * metadata of approvals and pairings (never an envelope), to the UI; `GET /api/v1/changes?after=SEQ&wait=S` is the daemons' change feed: audit events that change
  * what a daemon decides (policies, roles, session and client revocations) after SEQ, long-polled.
+ *
+ * Both work across replicas sharing a PostgreSQL store: the bus carries other replicas' events
+ * (events.ts), and the feed itself is read from the store's audit trail, so a long poll woken by
+ * another replica's change reads it like its own.
  */
 import { Hono } from "hono";
 import { streamSSE } from "hono/streaming";
@@ -11,6 +15,8 @@ import type { RouteContext } from "../context";
 import { query } from "../validate";
 
 const FEED_TYPES = /^(policy\.|role\.|session\.revoked|client\.revoked)/;
+/** the live events that may mean a new feed entry */
+const FEED_EVENTS = ["policy", "role", "session", "client", "token"] as const;
 
 export function liveRoutes(ctx: RouteContext): Hono<GatewayEnv> {
   const app = new Hono<GatewayEnv>();
@@ -62,9 +68,8 @@ export function liveRoutes(ctx: RouteContext): Hono<GatewayEnv> {
     const woken = new Promise<void>((resolve) => {
       changed = resolve;
     });
-    const unsubscribe = ctx.bus.subscribe((e) => {
-      if (e.type !== "decision" && e.type !== "approval" && e.type !== "pairing") changed();
-    });
+    // what changes a daemon's decisions, published by this replica or another one (events.ts)
+    const unsubscribe = ctx.bus.subscribe(() => changed(), FEED_EVENTS);
     try {
       let result = await read();
       if (result.events.length === 0 && !result.more) {
