@@ -122,6 +122,9 @@ function makeCommand(kind: "gateway" | "serve") {
         process.on("SIGINT", () => stop("SIGINT"));
       });
       const url = publicUrl ?? gateway.url;
+      // on a shared PostgreSQL store, "listening" means linked to the other replicas too (at most 10 s)
+      const linked = await Promise.race([gateway.ready.then(() => true), Bun.sleep(10_000).then(() => false)]);
+      if (!linked) log.warn("not yet receiving the other replicas' events (LISTEN pending): /readyz says 503 until it is");
       out(`airlock ${kind} ${VERSION} listening on ${gateway.url} (store: ${storeLabel})\n`);
       if (boot.initialized) {
         out("First start: seeded the default policies and roles.\n");

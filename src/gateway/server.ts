@@ -33,12 +33,14 @@ export async function bootstrapStore(
 export interface RunningGateway {
   url: string;
   server: Server<ApproverSocketData>;
+  /** resolves once this replica receives the other replicas' events (at once on SQLite) */
+  ready: Promise<void>;
   /** stop accepting, finish in-flight requests (at most `graceMs`), close the store */
   stop(graceMs?: number): Promise<void>;
 }
 
 export function startGateway(deps: GatewayDeps & { hostname: string; port: number }): RunningGateway {
-  const { app, websocket, close } = createGatewayApp(deps);
+  const { app, websocket, close, ready } = createGatewayApp(deps);
   const server = Bun.serve<ApproverSocketData>({
     hostname: deps.hostname,
     port: deps.port,
@@ -55,6 +57,7 @@ export function startGateway(deps: GatewayDeps & { hostname: string; port: numbe
   return {
     url: `http://${host}:${server.port}`,
     server,
+    ready,
     stop(graceMs = 10_000) {
       stopping ??= (async () => {
         close(); // approver sockets are told and closed: they would keep a graceful stop waiting

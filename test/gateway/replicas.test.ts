@@ -4,11 +4,15 @@
  * exactly-once delivery with the origin, decision events by id only, listener counts, presence.
  */
 import { describe, expect, test } from "bun:test";
+import { createGatewayApp } from "../../src/gateway/app";
 import { createApprovalsHub, type ApproverSocket } from "../../src/gateway/approvals-hub";
 import { createEventBus, type EventBus, type LiveEvent } from "../../src/gateway/events";
 import type { ApprovalRecord } from "../../src/protocol/approvals";
 import type { DecisionRecord } from "../../src/protocol/records";
+import { openSqliteStore } from "../../src/store/sqlite";
 import { STORE_RESYNC, STORE_SIGNAL_MAX_BYTES, type Store, type StoreSignal } from "../../src/store/types";
+import { shellAnalyzer } from "../support/shell";
+import { tempDir } from "../support/tmp";
 
 /** one "database": what any member broadcasts reaches every member's subscribers, asynchronously */
 function fakeNetwork() {
@@ -338,6 +342,33 @@ describe("approvals across replicas", () => {
     for (const r of [a, b]) {
       r.hub.close();
       await r.bus.close();
+    }
+  });
+});
+
+describe("readiness of a replica", () => {
+  test("/readyz is 503 'starting' until the replica receives the other replicas' events, then ready", async () => {
+    await using dir = await tempDir("airlock-ready-");
+    const store = openSqliteStore(`${dir.path}/gateway.db`);
+    let listening!: () => void;
+    // a store that shares events, whose LISTEN is not acknowledged yet
+    Object.assign(store, {
+      broadcast: async () => {},
+      subscribe: () => ({ ready: new Promise<void>((resolve) => (listening = resolve)), unsubscribe() {} }),
+    });
+    const { app, close } = createGatewayApp({ store, analyzer: await shellAnalyzer(), profiles: new Map() as never, version: "test", log: quiet });
+    try {
+      const before = await app.request("/readyz");
+      expect(before.status).toBe(503);
+      expect(await before.json()).toMatchObject({ status: "starting", store: "sqlite" });
+      listening();
+      await settle();
+      const after = await app.request("/readyz");
+      expect(after.status).toBe(200);
+      expect(await after.json()).toEqual({ status: "ready", store: "sqlite" });
+    } finally {
+      close();
+      await store.close();
     }
   });
 });

@@ -1,16 +1,20 @@
-/** /healthz (process up), /readyz (store reachable), /metrics (Prometheus), /api/v1/status. */
+/** /healthz (process up), /readyz (store reachable, and linked to the other replicas), /metrics (Prometheus), /api/v1/status. */
 import { Hono } from "hono";
 import { guard, READERS, type GatewayEnv } from "../auth";
 import type { RouteContext } from "../context";
 
 export function healthRoutes(ctx: RouteContext): Hono<GatewayEnv> {
   const app = new Hono<GatewayEnv>();
+  // a replica sharing a PostgreSQL store is ready once it receives the other replicas' events
+  let linked = !ctx.bus.shared;
+  void ctx.bus.ready.then(() => (linked = true));
 
   app.get("/healthz", (c) => c.json({ status: "ok", version: ctx.version }));
 
   app.get("/readyz", async (c) => {
     try {
       await ctx.store.ping();
+      if (!linked) return c.json({ status: "starting", store: ctx.store.backend, reason: "not yet receiving the other replicas' events" }, 503);
       return c.json({ status: "ready", store: ctx.store.backend });
     } catch (error) {
       ctx.log.warn("store not reachable", error);
