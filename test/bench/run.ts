@@ -11,6 +11,7 @@ import { benchShim } from "./shim";
 import { benchShell } from "./shell";
 import { benchStartup } from "./startup";
 import { benchStore } from "./store";
+import { benchUi } from "./ui";
 import { benchVerdict } from "./verdict";
 
 console.log(`airlock benchmarks — ${new Date().toISOString()} — bun ${Bun.version}, ${navigator.hardwareConcurrency} cores\n`);
@@ -33,3 +34,5 @@ console.log("\n## store (SQLite, in process)");
 await benchStore();
 console.log("\n## gateway (compiled binary, HTTP on loopback)");
 await benchGateway();
+console.log("\n## admin UI (compiled gateway, Debian's Chromium, 100,000 decisions)");
+await benchUi();
