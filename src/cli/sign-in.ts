@@ -16,7 +16,7 @@ import { err, out } from "../config/stdio";
 import type { DeviceStartResponse, DeviceTokenResponse } from "../protocol/approvals";
 import { AirlockError } from "../protocol/errors";
 import { readCredentials, readSecretJson, removeFile, writeSecretJson, type Credentials } from "./_credentials";
-import { openBrowser, thisHost, unpairEverywhere } from "./_pairing";
+import { openBrowser, thisHost, unpairEverywhere, userClient } from "./_pairing";
 import { printJson } from "./_remote";
 
 const PendingSignIn = v.object({
@@ -165,14 +165,24 @@ export const signOutCommand = defineCommand({
       // a daemon that is not running holds no link to stop; its pairing stays until 'airlock unpair'
       unpairError = (error as Error).message;
     }
+    // the credential is given back at the gateway (revoked), not only forgotten here
+    let revokeError: string | null = null;
+    if (creds) {
+      try {
+        await userClient(creds, 10_000).signOut();
+      } catch (error) {
+        revokeError = (error as Error).message;
+      }
+    }
     const removed = removeFile(paths.credentials);
     removeFile(paths.pendingSignIn);
     removeFile(paths.pendingPair);
     if (args.json) {
-      printJson({ signed_out: true, was_signed_in: removed, user: creds?.user ?? null, unpaired, unpair_error: unpairError });
+      printJson({ signed_out: true, was_signed_in: removed, user: creds?.user ?? null, revoked: creds !== null && revokeError === null, revoke_error: revokeError, unpaired, unpair_error: unpairError });
       return 0;
     }
     if (unpaired?.pairing_id) out(`unpaired ${unpaired.pairing_id} (gateway: ${unpaired.gateway.replace("_", " ")}, daemon: ${unpaired.daemon})\n`);
+    if (revokeError) err(`airlock: the gateway could not revoke the sign-in credential (${revokeError}); it is forgotten here, and an admin can revoke it with 'airlock admin token revoke'\n`);
     if (unpairError) err(`airlock: could not check the daemon's pairing: ${unpairError}; run 'airlock unpair' once it is running\n`);
     out(removed ? `signed out${creds ? ` (${creds.user} at ${creds.gateway_url})` : ""}\n` : "not signed in\n");
     return 0;

@@ -163,6 +163,8 @@ export interface GatewayClient {
   startDeviceSignIn(body?: { client_name?: string }): Promise<DeviceStartResponse>;
   /** one poll of the device flow; the RFC 8628 errors are outcomes, not exceptions */
   pollDeviceToken(deviceCode: string): Promise<DeviceTokenOutcome>;
+  /** gives the presenting `user` token back (revoked at the gateway) */
+  signOut(): Promise<void>;
 
   createPairing(body: { client_id: string; daemon: PublicKeys; label?: string }): Promise<CreatePairingResponse>;
   claimPairing(body: { code: string; approver: PublicKeys; label?: string }): Promise<ClaimPairingResponse>;
@@ -363,6 +365,9 @@ export function createGatewayClient(options: GatewayClientOptions): GatewayClien
       throw new GatewayRequestError(code, `POST ${url}: ${res.status}${res.statusText ? ` ${res.statusText}` : ""}: ${message}`, { method: "POST", url, status: res.status, apiMessage: message });
     },
 
+    signOut: async () => {
+      await call<unknown>("POST", "/api/v1/auth/sign-out");
+    },
     createPairing: (body) => call<CreatePairingResponse>("POST", "/api/v1/pairings", { body }),
     claimPairing: (body) => call<ClaimPairingResponse>("POST", "/api/v1/pairings/claim", { body }),
     getPairing: (pairingId) => call<PairingRecord>("GET", `/api/v1/pairings/${id(pairingId)}`),

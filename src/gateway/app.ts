@@ -15,7 +15,7 @@ import { createMetrics } from "./metrics";
 import { approvalRoutes } from "./routes/approvals";
 import { approverWebSocket, approverWsRoutes, type ApproverSocketData } from "./routes/approver-ws";
 import { auditRoutes } from "./routes/audit";
-import { deviceRoutes } from "./routes/auth-device";
+import { deviceRoutes, signOutRoutes } from "./routes/auth-device";
 import { checkRoutes } from "./routes/check";
 import { clientRoutes } from "./routes/clients";
 import { decisionRoutes } from "./routes/decisions";
@@ -81,6 +81,7 @@ export function createGatewayApp(deps: GatewayDeps): GatewayApp {
   app.route("/", healthRoutes(ctx));
   app.route("/api/v1/auth/whoami", whoamiRoutes(ctx));
   app.route("/api/v1/auth/device", deviceRoutes(ctx));
+  app.route("/api/v1/auth/sign-out", signOutRoutes(ctx));
   app.route("/api/v1/pairings", pairingRoutes(ctx));
   app.route("/api/v1/approvals", approvalRoutes(ctx));
   app.route("/api/v1/approver/ws", approverWsRoutes(ctx));

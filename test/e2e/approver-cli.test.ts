@@ -59,10 +59,15 @@ describe("sign-in", () => {
     const status = JSON.parse((await run(["status", "--json"], { env: w.env })).stdout);
     expect(status.signed_in).toMatchObject({ user, gateway_url: w.gatewayUrl });
 
+    const token = JSON.parse(readFileSync(file, "utf8")).token as string;
+    const whoami = () => fetch(`${w.gatewayUrl}/api/v1/pairings`, { headers: { authorization: `Bearer ${token}` } }).then((r) => r.status);
+    expect(await whoami()).toBe(200);
     const out = await run(["sign-out"], { env: w.env });
     expect(out.code).toBe(0);
     expect(out.stdout).toContain(`signed out (${user}`);
     expect(() => statSync(file)).toThrow();
+    // given back, not only forgotten: the gateway refuses the token now
+    expect(await whoami()).toBe(401);
   }, 30_000);
 
   test("a denied code ends the sign-in with an error, nothing stored", async () => {

@@ -344,6 +344,38 @@ describe("approvals over a real server", () => {
     expect(after.status).toBe(409);
   });
 
+  test("an admin revoking the approver's token unpairs: the socket is told and closed, the pairing is removed", async () => {
+    const p = await pair(gw.call, user.token, gw.clientId);
+    const socket = await authed(p.approverToken);
+    await socket.next("ready");
+    // the approver token bound to this pairing, as the audit trail names it
+    const claimed = await gw.call("GET", `/api/v1/audit?type=pairing.claimed&target=pairing:${p.pairing.id}`, ADMIN_TOKEN);
+    const mine: string = claimed.body.items[0].details.token;
+    expect(mine).toMatch(/^tok_/);
+    const revoked = await gw.call("POST", `/api/v1/tokens/${mine}/revoke`, ADMIN_TOKEN);
+    expect(revoked.status).toBe(200);
+    expect(revoked.body).toMatchObject({ id: mine, kind: "approver" });
+    expect(revoked.body.revoked_at).not.toBeNull();
+    expect((await gw.call("GET", `/api/v1/pairings/${p.pairing.id}`, user.token)).body.status).toBe("removed");
+    expect(await socket.next("unpaired")).toEqual({ type: "unpaired", pairing_id: p.pairing.id });
+    expect((await socket.closed).code).toBe(4410);
+    expect((await gw.call("GET", "/api/v1/approvals", p.approverToken)).status).toBe(401);
+    // a second revoke of the same token is the usual conflict
+    expect((await gw.call("POST", `/api/v1/tokens/${mine}/revoke`, ADMIN_TOKEN)).status).toBe(409);
+  });
+
+  test("sign-out: a user gives its token back; it is refused afterwards, and only a user token can", async () => {
+    const other = await signIn(gw.call);
+    expect((await gw.call("GET", "/api/v1/pairings", other.token)).status).toBe(200);
+    expect((await gw.call("POST", "/api/v1/auth/sign-out", ADMIN_TOKEN)).status).toBe(403);
+    const out = await gw.call("POST", "/api/v1/auth/sign-out", other.token);
+    expect(out.status).toBe(200);
+    expect(out.body.revoked).toMatch(/^tok_/);
+    expect((await gw.call("GET", "/api/v1/pairings", other.token)).status).toBe(401);
+    const audit = await gw.call("GET", `/api/v1/audit?target=token:${out.body.revoked}`, ADMIN_TOKEN);
+    expect(audit.body.items.map((e: { type: string }) => e.type)).toContain("token.revoked");
+  });
+
   test("an approver lists only its pairing's approvals; /metrics counts approvals by status", async () => {
     const p = await pair(gw.call, user.token, gw.clientId);
     const req = await sealedRequest(p, "helm upgrade api ./chart");

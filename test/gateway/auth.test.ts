@@ -11,7 +11,7 @@ let n = 0;
 const uniq = () => `t${++n}-${Date.now().toString(36)}`;
 
 /** the approvals fixtures: a user (sign-in), a pairing of the test client with its approver, one approval, one sign-in code */
-const fx = {} as { user: string; paired: Paired; approvalId: string; deviceCode: string; userCode: string; daemon: { sign_key: string; box_key: string } };
+const fx = {} as { freshUser: () => Promise<string>; user: string; paired: Paired; approvalId: string; deviceCode: string; userCode: string; daemon: { sign_key: string; box_key: string } };
 const AS = (c: string) => c as Cred;
 
 beforeAll(async () => {
@@ -22,6 +22,8 @@ beforeAll(async () => {
     return { status: res.status, body: text ? JSON.parse(text) : null };
   };
   fx.user = (await signIn(call, gw.tokens.admin)).token;
+  // another token of the same user (the same admin approves): sign-out revokes the one it presents
+  fx.freshUser = async () => ((gw.tokens as Record<string, string>).user = (await signIn(call, gw.tokens.admin)).token);
   fx.paired = await pair(call, fx.user, gw.clientId);
   fx.daemon = fx.paired.pairing.daemon;
   const req = await sealedRequest(fx.paired, "helm upgrade matrix ./chart", 3_600_000);
@@ -111,6 +113,7 @@ const ROUTES: Route[] = [
   { method: "GET", path: () => "/api/v1/approvals", allowed: ["admin", "viewer", AS("approver")] },
   { method: "GET", path: () => `/api/v1/approvals/${fx.approvalId}`, allowed: ["admin", "viewer", "client", "other_client", AS("approver")] },
   { method: "POST", path: () => `/api/v1/approvals/${fx.approvalId}/decision`, body: () => ({ payload: "{}", sig: "A".repeat(86) }), allowed: [AS("approver")] },
+  { method: "POST", path: async () => (await fx.freshUser(), "/api/v1/auth/sign-out"), allowed: [AS("user")] },
   { method: "POST", path: () => `/api/v1/approvals/${fx.approvalId}/verification`, body: () => ({ ok: true, reason: "ok", verify_ms: 1, total_ms: 2 }), allowed: ["client", "other_client"] },
 ];
 

@@ -106,3 +106,15 @@ export function deviceRoutes(ctx: RouteContext): Hono<GatewayEnv> {
 
   return app;
 }
+
+/** POST /api/v1/auth/sign-out: a signed-in terminal gives its `user` token back (`airlock sign-out`) */
+export function signOutRoutes(ctx: RouteContext): Hono<GatewayEnv> {
+  const app = new Hono<GatewayEnv>();
+  app.post("/", guard(ctx, "user"), async (c) => {
+    const cred = c.var.cred;
+    const record = await ctx.store.revokeToken(cred.tokenId!, cred.actor);
+    ctx.bus.publish({ type: "token", data: { action: "revoked", id: record.id } });
+    return c.json({ revoked: record.id });
+  });
+  return app;
+}

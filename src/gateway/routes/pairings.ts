@@ -33,6 +33,23 @@ export function seesPairing(cred: Credential, p: StoredPairing): boolean {
   }
 }
 
+/**
+ * Unpairs: the pairing is removed, its approver tokens revoked and its pending approvals expired
+ * (one transaction), then the approver's sockets are told `unpaired` and closed, here and on the
+ * other replicas.
+ */
+export async function removePairing(ctx: RouteContext, id: string, actor: string): Promise<Awaited<ReturnType<RouteContext["store"]["removePairing"]>>> {
+  const removed = await ctx.store.removePairing(id, actor);
+  ctx.hub.unpaired(id);
+  ctx.hub.pairingChanged(removed.pairing, "removed");
+  for (const approvalId of removed.approvals_expired) {
+    const a = await ctx.store.getApproval(approvalId);
+    if (a) ctx.hub.approvalChanged(a, "expired");
+  }
+  ctx.bus.publish({ type: "token", data: { action: "revoked", ids: removed.tokens_revoked } });
+  return removed;
+}
+
 export function pairingRoutes(ctx: RouteContext): Hono<GatewayEnv> {
   const app = new Hono<GatewayEnv>();
   const user = guard(ctx, "user");
@@ -99,14 +116,7 @@ export function pairingRoutes(ctx: RouteContext): Hono<GatewayEnv> {
   app.delete("/:id", removers, async (c) => {
     const id = param(c, "id", RecordId);
     await visible(c.var.cred, id);
-    const removed = await ctx.store.removePairing(id, c.var.cred.actor);
-    ctx.hub.unpaired(id);
-    ctx.hub.pairingChanged(removed.pairing, "removed");
-    for (const approvalId of removed.approvals_expired) {
-      const a = await ctx.store.getApproval(approvalId);
-      if (a) ctx.hub.approvalChanged(a, "expired");
-    }
-    ctx.bus.publish({ type: "token", data: { action: "revoked", ids: removed.tokens_revoked } });
+    const removed = await removePairing(ctx, id, c.var.cred.actor);
     return c.json({ pairing: ctx.hub.withPresence(removed.pairing), tokens_revoked: removed.tokens_revoked });
   });
 

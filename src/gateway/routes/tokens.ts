@@ -5,6 +5,7 @@ import { guard, type GatewayEnv } from "../auth";
 import type { RouteContext } from "../context";
 import { hashSecret, newId, newSecret } from "../tokens";
 import { jsonBody, param, query } from "../validate";
+import { removePairing } from "./pairings";
 
 export function tokenRoutes(ctx: RouteContext): Hono<GatewayEnv> {
   const app = new Hono<GatewayEnv>();
@@ -26,6 +27,15 @@ export function tokenRoutes(ctx: RouteContext): Hono<GatewayEnv> {
 
   app.post("/:id/revoke", admin, async (c) => {
     const id = param(c, "id", RecordId);
+    // an approver's token is its pairing: revoking it unpairs (tokens revoked, sockets closed)
+    const approverToken = async () => (await ctx.store.listTokens("approver")).find((t) => t.id === id);
+    const binding = (await approverToken()) ? await ctx.store.getTokenBinding(id) : null;
+    const pairing = binding?.pairing_id ? await ctx.store.getPairing(binding.pairing_id) : null;
+    if (pairing && pairing.status !== "removed") {
+      await removePairing(ctx, pairing.id, c.var.cred.actor);
+      const record = await approverToken();
+      if (record?.revoked_at) return c.json(record);
+    }
     const record = await ctx.store.revokeToken(id, c.var.cred.actor);
     ctx.bus.publish({ type: "token", data: { action: "revoked", id } });
     return c.json(record);
