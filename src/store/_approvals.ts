@@ -3,7 +3,7 @@
  * An approval row holds ids, times, status, the envelope (ciphertext) and the signed decision:
  * nothing here ever sees an action in clear.
  */
-import type { ApprovalRecord, ApprovalStatus, Envelope, PairingStatus } from "../protocol/approvals";
+import type { ApprovalRecord, Envelope, PairingRecord } from "../protocol/approvals";
 import type { DeviceRequest, StoredPairing } from "./types";
 
 export interface DeviceRow {
@@ -44,23 +44,15 @@ export function deviceRequest(r: DeviceRow, now: string): DeviceRequest {
   };
 }
 
-export interface PairingRow {
+/** a pairing's row: the record's plain columns, the keys one column each, the code while it can be claimed */
+export interface PairingRow extends Pick<PairingRecord, "id" | "status" | "client_id" | "user" | "label" | "approver_label" | "created_at" | "paired_at" | "removed_at"> {
   rid: number;
-  id: string;
-  status: PairingStatus;
-  client_id: string;
-  user: string;
-  label: string | null;
-  approver_label: string | null;
   daemon_sign_key: string;
   daemon_box_key: string;
   approver_sign_key: string | null;
   approver_box_key: string | null;
   code_hash: string | null;
   code_expires_at: string | null;
-  created_at: string;
-  paired_at: string | null;
-  removed_at: string | null;
   removed_by: string | null;
 }
 export const PAIRING_COLS =
@@ -82,16 +74,9 @@ export function pairingRecord(r: PairingRow): StoredPairing {
   };
 }
 
-export interface ApprovalRow {
+/** an approval's row: the record's plain columns, the envelope, decision and verification as text */
+export interface ApprovalRow extends Pick<ApprovalRecord, "id" | "pairing_id" | "client_id" | "session_id" | "status" | "created_at" | "expires_at" | "decided_at"> {
   rid: number;
-  id: string;
-  pairing_id: string;
-  client_id: string;
-  session_id: string | null;
-  status: ApprovalStatus;
-  created_at: string;
-  expires_at: string;
-  decided_at: string | null;
   decided_by: string | null;
   envelope: string;
   decision_payload: string | null;
@@ -120,4 +105,10 @@ export function approvalRecord(r: ApprovalRow): ApprovalRecord {
 /** the envelope as stored: its five fields in a fixed order, whatever the input's order */
 export function envelopeJson(e: Envelope): string {
   return JSON.stringify({ v: e.v, epk: e.epk, iv: e.iv, ct: e.ct, sig: e.sig });
+}
+
+/** A poll of a pending sign-in: `slow_down` (the interval grows by 5 s) when it came sooner than the interval allows. */
+export function pendingPoll(row: Pick<DeviceRow, "last_polled_at" | "interval">, now: string): { status: "slow_down" | "pending"; interval: number } {
+  const tooSoon = row.last_polled_at !== null && Date.parse(now) - Date.parse(row.last_polled_at) < row.interval * 1000;
+  return { status: tooSoon ? "slow_down" : "pending", interval: tooSoon ? row.interval + 5 : row.interval };
 }

@@ -29,13 +29,10 @@
 import { SQL } from "bun";
 import { randomUUID } from "node:crypto";
 import { sealEvent, type AuditEvent } from "../audit/chain";
-import { canonicalJson } from "../audit/canonical";
 import { auditCode, type AuditEventType } from "../audit/events";
 import { APPROVAL_STATUSES, type ApprovalRecord, type ApprovalStatus, type DecisionValue, type PublicKeys, type SignedDecision } from "../protocol/approvals";
 import { AirlockError, type ErrorDetail } from "../protocol/errors";
 import {
-  SESSION_STATUSES,
-  TOKEN_KINDS,
   type ClientRecord,
   type DecisionRecord,
   type JsonObject,
@@ -48,9 +45,34 @@ import {
   type TokenRecord,
   type VerdictKind,
 } from "../protocol/records";
-import { APPROVAL_COLS, approvalRecord, deviceExpired, deviceRequest, envelopeJson, pairingRecord, type ApprovalRow, type DeviceRow, type PairingRow } from "./_approvals";
+import { APPROVAL_COLS, approvalRecord, deviceExpired, deviceRequest, envelopeJson, pairingRecord, pendingPoll, type ApprovalRow, type DeviceRow, type PairingRow } from "./_approvals";
+import {
+  checkNewSession,
+  checkNewToken,
+  checkSessionStatus,
+  checkTransition,
+  checkVerification,
+  clientNotFound,
+  DECISION_EVENT,
+  documentFor,
+  documentId,
+  invalid,
+  isoTime,
+  MAX_PAGE,
+  optionalIso,
+  pageLimit,
+  rolePolicyIds,
+  str,
+  validDecisions,
+  VERDICTS,
+  versionCheck,
+  type ValidDecision,
+} from "./_checks";
 import { decodeCursor, encodeCursor } from "./_cursor";
 import { sha256Hex } from "./_hash";
+import { DOLLAR, keysetPage, Where } from "./_where";
+import { clientEnrolledDetails, pairingClaimedDetails, sessionCreatedDetails, tokenCreatedDetails, verificationDetails } from "./_events";
+import { AUDIT_COLS, auditEvent, DECISION_COLS, decisionRecord, docRecord, sessionRecord, TOKEN_COLS, tokenRecord, roleBundle, type DocRow, type TokenRow } from "./_records";
 import { MIGRATION_LOCK_KEY, PG_LATEST_VERSION, PG_MIGRATIONS } from "./_pg-migrations";
 import type {
   ApprovalFilter,
@@ -89,19 +111,11 @@ export interface PostgresStoreOptions extends StoreOptions {
   lockTimeoutSeconds?: number;
 }
 
-const MAX_PAGE = 1_000;
 const ITERATE_BATCH = 1_000;
 /** rows per multi-row INSERT (PostgreSQL allows 65,535 parameters per statement) */
 const INSERT_CHUNK = 500;
-const ETAG_MEMO = 256;
 /** the NOTIFY channel of store signals */
 const SIGNAL_CHANNEL = "airlock_events";
-const VERDICTS: readonly VerdictKind[] = ["allow", "require_approval", "block"];
-const DECISION_EVENT: Record<VerdictKind, AuditEventType> = {
-  allow: "decision.allowed",
-  block: "decision.blocked",
-  require_approval: "decision.approval_required",
-};
 
 // ---------------------------------------------------------------- open
 
@@ -170,72 +184,6 @@ function clean(value: unknown): unknown {
   return typeof value === "string" ? pgText(value) : value;
 }
 
-function invalid(path: string, message: string): AirlockError {
-  return new AirlockError("invalid_input", message, [{ path, message }]);
-}
-
-const ISO_LIKE = /^\d{4}-\d{2}-\d{2}(?:[T ][\d:.]+(?:Z|[+-]\d{2}:?\d{2})?)?$/;
-
-/** A time given to the store, as the canonical `toISOString()` form (so text order is time order). */
-function isoTime(value: unknown, path: string): string {
-  if (typeof value === "string" && ISO_LIKE.test(value)) {
-    const t = new Date(value);
-    if (!Number.isNaN(t.getTime())) return t.toISOString();
-  }
-  throw invalid(path, `${path} must be an ISO-8601 time`);
-}
-
-function optionalIso(value: unknown, path: string): string | null {
-  return value === undefined || value === null ? null : isoTime(value, path);
-}
-
-function documentId(document: JsonObject, what: string): string {
-  if (typeof document !== "object" || document === null || Array.isArray(document)) throw invalid("document", `a ${what} document must be a JSON object`);
-  const id = document.id;
-  if (typeof id !== "string" || id.length === 0) throw invalid("id", `a ${what} document needs a non-empty string id`);
-  return pgText(id);
-}
-
-/** The document to store under `id` on update: its id must be absent or the same. */
-function documentFor(id: string, document: JsonObject, what: string): JsonObject {
-  if (typeof document !== "object" || document === null || Array.isArray(document)) throw invalid("document", `a ${what} document must be a JSON object`);
-  if (document.id === undefined) return { ...document, id };
-  if (document.id !== id) throw invalid("id", `the document's id (${String(document.id)}) does not match the ${what} being updated (${id})`);
-  return document;
-}
-
-function rolePolicyIds(document: JsonObject): string[] {
-  const list = document.policies;
-  if (list === undefined) return [];
-  if (!Array.isArray(list)) throw invalid("policies", "a role's policies must be an array of policy ids");
-  list.forEach((p, i) => {
-    if (typeof p !== "string" || p.length === 0) throw invalid(`policies[${i}]`, "a policy id must be a non-empty string");
-  });
-  return list as string[];
-}
-
-function str(value: unknown): string | null {
-  return typeof value === "string" ? value : null;
-}
-
-function pageLimit(page: PageRequest): number {
-  const limit = page?.limit;
-  if (typeof limit !== "number" || !Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE) {
-    throw invalid("limit", `limit must be an integer from 1 to ${MAX_PAGE}`);
-  }
-  return limit;
-}
-
-function versionCheck(kind: string, id: string, current: number, ifVersion: number | undefined): void {
-  if (ifVersion !== undefined && ifVersion !== current) {
-    throw new AirlockError("conflict", `${kind} ${id} is at version ${current}, not ${ifVersion}`, [{ path: "version", message: `current version is ${current}` }]);
-  }
-}
-
-function clientNotFound(clientId: string): AirlockError {
-  return new AirlockError("not_found", `client ${clientId} not found`);
-}
-
 /** `($1, $2, ...), (...)` for `rows` rows of `columns` parameters */
 function placeholders(rows: number, columns: number): string {
   const out: string[] = [];
@@ -248,53 +196,9 @@ function placeholders(rows: number, columns: number): string {
   return out.join(", ");
 }
 
-/** a decision with every string well-formed for PostgreSQL, validated */
-interface ValidDecision {
-  d: DecisionInput;
-  decidedAt: string;
-  normalized: string;
-}
-
-/** Checks a batch before any transaction: a bad batch changes nothing. */
-function validDecisions(decisions: DecisionInput[]): ValidDecision[] {
-  if (!Array.isArray(decisions)) throw invalid("decisions", "decisions must be an array");
-  return decisions.map((raw, i): ValidDecision => {
-    const at = (field: string) => `[${i}].${field}`;
-    if (typeof raw?.id !== "string" || raw.id.length === 0) throw invalid(at("id"), "a decision needs a non-empty id");
-    if (!VERDICTS.includes(raw.verdict)) throw invalid(at("verdict"), `verdict must be one of ${VERDICTS.join(", ")}`);
-    if (typeof raw.command !== "string") throw invalid(at("command"), "command must be a string");
-    if (!Array.isArray(raw.normalized)) throw invalid(at("normalized"), "normalized must be an array of strings");
-    const d = { ...raw } as DecisionInput;
-    for (const key of Object.keys(d) as (keyof DecisionInput)[]) {
-      const v = d[key];
-      if (typeof v === "string") (d as unknown as Record<string, unknown>)[key] = pgText(v);
-    }
-    return { d, decidedAt: isoTime(raw.decided_at, at("decided_at")), normalized: JSON.stringify(raw.normalized) };
-  });
-}
 
 // ---------------------------------------------------------------- rows
 
-interface TokenRow {
-  id: string;
-  kind: TokenKind;
-  name: string;
-  hash: string;
-  client_id: string | null;
-  created_at: string;
-  created_by: string;
-  expires_at: string | null;
-  last_used_at: string | null;
-  used_at: string | null;
-  revoked_at: string | null;
-}
-interface DocRow {
-  id: string;
-  version: number;
-  document: string;
-  created_at: string;
-  updated_at: string;
-}
 interface SessionRow extends SessionRecord {
   rid: string;
   token_hash: string;
@@ -316,87 +220,13 @@ interface HeadRow {
   decisions_block: string;
 }
 
-function tokenRecord(r: TokenRow): TokenRecord {
-  return {
-    id: r.id,
-    kind: r.kind,
-    name: r.name,
-    client_id: r.client_id,
-    created_at: r.created_at,
-    created_by: r.created_by,
-    expires_at: r.expires_at,
-    last_used_at: r.last_used_at,
-    used_at: r.used_at,
-    revoked_at: r.revoked_at,
-  };
-}
-function docRecord(r: DocRow): PolicyRecord & RoleRecord {
-  return { id: r.id, version: Number(r.version), document: JSON.parse(r.document) as JsonObject, created_at: r.created_at, updated_at: r.updated_at };
-}
 function clientRecord(r: ClientRecord): ClientRecord {
   return { id: r.id, name: r.name, hostname: r.hostname, user: r.user, version: r.version, created_at: r.created_at, last_seen_at: r.last_seen_at, revoked_at: r.revoked_at };
 }
-function sessionRecord(r: SessionRow): SessionRecord {
-  return {
-    id: r.id,
-    client_id: r.client_id,
-    agent: r.agent,
-    role: r.role,
-    user: r.user,
-    host: r.host,
-    cwd: r.cwd,
-    pid: r.pid === null ? null : Number(r.pid),
-    status: r.status,
-    created_at: r.created_at,
-    updated_at: r.updated_at,
-    started_at: r.started_at,
-    ended_at: r.ended_at,
-    exit_code: r.exit_code === null ? null : Number(r.exit_code),
-    revoked_by: r.revoked_by,
-  };
-}
-function decisionRecord(r: DecisionRow): DecisionRecord {
-  return {
-    id: r.id,
-    client_id: r.client_id,
-    session_id: r.session_id,
-    role: r.role,
-    agent: r.agent,
-    tool: r.tool,
-    command: r.command,
-    normalized: JSON.parse(r.normalized) as string[],
-    verdict: r.verdict,
-    policy: r.policy,
-    rule: r.rule,
-    pattern: r.pattern,
-    reason: r.reason,
-    source: r.source,
-    cwd: r.cwd,
-    decided_at: r.decided_at,
-    received_at: r.received_at,
-  };
-}
-function auditEvent(r: AuditRow): AuditEvent {
-  return {
-    seq: Number(r.seq),
-    id: r.id,
-    type: r.type,
-    code: r.code,
-    actor: r.actor,
-    target: r.target,
-    details: JSON.parse(r.details) as Record<string, unknown>,
-    created_at: r.created_at,
-    prev_hash: r.prev_hash,
-    hash: r.hash,
-  };
-}
 
-const TOKEN_COLS = "id, kind, name, hash, client_id, created_at, created_by, expires_at, last_used_at, used_at, revoked_at";
 const CLIENT_COLS = 'id, name, hostname, "user", version, created_at, last_seen_at, revoked_at';
 const DOC_COLS = "id, version, document, created_at, updated_at";
 const SESSION_COLS = 'rid, id, client_id, agent, role, "user", host, cwd, pid, status, token_hash, created_at, updated_at, started_at, ended_at, exit_code, revoked_by';
-const DECISION_COLS = "rid, id, client_id, session_id, role, agent, tool, command, normalized, verdict, policy, rule, pattern, reason, source, cwd, decided_at, received_at";
-const AUDIT_COLS = "seq, id, type, code, actor, target, details, created_at, prev_hash, hash";
 const DEVICE_COLS = 'rid, id, device_hash, user_code, client_name, status, "interval", created_at, expires_at, last_polled_at, decided_at, decided_by, "user", token_id';
 const PAIRING_COLS =
   'rid, id, status, client_id, "user", label, approver_label, daemon_sign_key, daemon_box_key, approver_sign_key, approver_box_key, code_hash, code_expires_at, created_at, paired_at, removed_at, removed_by';
@@ -686,12 +516,7 @@ class PostgresStore implements Store {
   // ------------------------------------------------------------ tokens
 
   private async insertToken(db: Db, token: NewToken, actor: string, now: string, binding?: { user: string | null; pairing_id: string | null }): Promise<TokenRecord> {
-    if (typeof token?.id !== "string" || token.id.length === 0) throw invalid("id", "a token needs a non-empty id");
-    if (!(TOKEN_KINDS as readonly string[]).includes(token.kind)) throw invalid("kind", `token kind must be one of ${TOKEN_KINDS.join(", ")}`);
-    if (typeof token.hash !== "string" || !/^[0-9a-f]{64}$/.test(token.hash)) throw invalid("hash", "a token hash must be SHA-256 hex");
-    if (typeof token.name !== "string") throw invalid("name", "a token needs a name");
-    const clientId = token.client_id ?? null;
-    if (token.kind === "client" && clientId === null) throw invalid("client_id", "a client token needs its client_id");
+    const clientId = checkNewToken(token);
     if (clientId !== null && !(await db.get("SELECT 1 AS one FROM clients WHERE id = $1", [clientId]))) throw clientNotFound(clientId);
     const expires = optionalIso(token.expires_at, "expires_at");
     if (await db.get("SELECT 1 AS one FROM tokens WHERE id = $1", [token.id])) throw new AirlockError("conflict", `token ${token.id} already exists`);
@@ -706,12 +531,7 @@ class PostgresStore implements Store {
   async createToken(token: NewToken, actor: string): Promise<TokenRecord> {
     return this.tx(async (db, audit, now) => {
       const record = await this.insertToken(db, token, actor, now);
-      audit.append(record.kind === "enrollment" ? "client.enrollment_token.created" : "token.created", actor, `token:${record.id}`, {
-        kind: record.kind,
-        name: record.name,
-        client_id: record.client_id,
-        expires_at: record.expires_at,
-      });
+      audit.append(record.kind === "enrollment" ? "client.enrollment_token.created" : "token.created", actor, `token:${record.id}`, tokenCreatedDetails(record));
       return record;
     });
   }
@@ -756,7 +576,7 @@ class PostgresStore implements Store {
   // ------------------------------------------------------------ policies
 
   private async insertPolicy(db: Db, document: JsonObject, now: string): Promise<PolicyRecord> {
-    const id = documentId(document, "policy");
+    const id = pgText(documentId(document, "policy"));
     if (await db.get("SELECT 1 AS one FROM policies WHERE id = $1", [id])) throw new AirlockError("conflict", `policy ${id} already exists`, [{ path: "id", message: "already exists" }]);
     const row = await db.get<DocRow>(`INSERT INTO policies (id, version, document, created_at, updated_at) VALUES ($1, 1, $2, $3, $3) RETURNING ${DOC_COLS}`, [id, JSON.stringify(document), now]);
     return docRecord(row!);
@@ -841,7 +661,7 @@ class PostgresStore implements Store {
   }
 
   private async insertRole(db: Db, document: JsonObject, now: string): Promise<RoleRecord> {
-    const id = documentId(document, "role");
+    const id = pgText(documentId(document, "role"));
     const policies = rolePolicyIds(document);
     if (await db.get("SELECT 1 AS one FROM roles WHERE id = $1", [id])) throw new AirlockError("conflict", `role ${id} already exists`, [{ path: "id", message: "already exists" }]);
     const row = await db.get<DocRow>(`INSERT INTO roles (id, version, document, created_at, updated_at) VALUES ($1, 1, $2, $3, $3) RETURNING ${DOC_COLS}`, [id, JSON.stringify(document), now]);
@@ -904,17 +724,7 @@ class PostgresStore implements Store {
         [id],
       );
       if (rows.length === 0 || rows[0]!.k !== 0) return null;
-      const role = docRecord(rows[0]!);
-      const policies = rows.slice(1).map(docRecord);
-      // content-addressed, as in sqlite.ts: any change to the role or an attached policy changes it
-      const key = JSON.stringify(rows.map((r) => [r.id, Number(r.version), r.created_at, r.updated_at, r.document]));
-      let etag = this.etags.get(key);
-      if (etag === undefined) {
-        etag = sha256Hex(canonicalJson({ role, policies }));
-        if (this.etags.size >= ETAG_MEMO) this.etags.clear();
-        this.etags.set(key, etag);
-      }
-      return { role, policies, etag };
+      return roleBundle(rows, this.etags);
     });
   }
 
@@ -945,14 +755,7 @@ class PostgresStore implements Store {
       ]);
       const actor = `client:${clientId}`;
       const token = await this.insertToken(db, { ...clientToken, client_id: clientId }, actor, now);
-      audit.append("client.enrolled", actor, `client:${clientId}`, {
-        name: client.name,
-        hostname: client.hostname,
-        user: client.user,
-        version: client.version,
-        enrollment_token: enrollment.id,
-        token: token.id,
-      });
+      audit.append("client.enrolled", actor, `client:${clientId}`, clientEnrolledDetails(client, enrollment.id, token.id));
       return { client: clientRecord(created!), token };
     });
   }
@@ -992,8 +795,7 @@ class PostgresStore implements Store {
 
   async createSession(session: NewSession, actor: string): Promise<SessionRecord> {
     return this.tx(async (db, audit, now) => {
-      if (typeof session?.id !== "string" || session.id.length === 0) throw invalid("id", "a session needs a non-empty id");
-      if (typeof session.token_hash !== "string" || !/^[0-9a-f]{64}$/.test(session.token_hash)) throw invalid("token_hash", "a session token hash must be SHA-256 hex");
+      checkNewSession(session);
       if (session.pid != null && !(Number.isInteger(session.pid) && session.pid >= -2147483648 && session.pid <= 2147483647)) throw invalid("pid", "pid must be an integer");
       const clientId = session.client_id ?? null;
       if (clientId !== null && !(await db.get("SELECT 1 AS one FROM clients WHERE id = $1", [clientId]))) throw clientNotFound(clientId);
@@ -1004,15 +806,7 @@ class PostgresStore implements Store {
         `INSERT INTO sessions (id, client_id, agent, role, "user", host, cwd, pid, status, token_hash, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'ready', $9, $10, $10) RETURNING ${SESSION_COLS}`,
         [id, clientId, session.agent, session.role, session.user, session.host, session.cwd, session.pid ?? null, session.token_hash, now],
       );
-      audit.append("session.created", actor, `session:${id}`, {
-        agent: session.agent,
-        role: session.role,
-        user: session.user,
-        host: session.host,
-        cwd: session.cwd,
-        pid: session.pid ?? null,
-        client_id: clientId,
-      });
+      audit.append("session.created", actor, `session:${id}`, sessionCreatedDetails(session, clientId));
       return sessionRecord(row!);
     });
   }
@@ -1035,9 +829,9 @@ class PostgresStore implements Store {
     return this.read(async (db) => {
       const f = filter ?? {};
       const limit = pageLimit(page);
-      const q = new Where();
+      const q = new Where(DOLLAR);
       if (f.status !== undefined) {
-        if (!(SESSION_STATUSES as readonly string[]).includes(f.status)) throw invalid("status", `status must be one of ${SESSION_STATUSES.join(", ")}`);
+        checkSessionStatus(f.status);
         q.add("status = ?", f.status);
       }
       for (const key of ["agent", "role", "user", "host", "client_id"] as const) {
@@ -1055,14 +849,11 @@ class PostgresStore implements Store {
 
   async transitionSession(id: string, to: SessionStatus, actor: string, extra?: { exit_code?: number | null }): Promise<SessionRecord> {
     return this.tx(async (db, audit, now) => {
-      if (!(SESSION_STATUSES as readonly string[]).includes(to)) throw invalid("status", `status must be one of ${SESSION_STATUSES.join(", ")}`);
+      checkSessionStatus(to);
       const row = await db.get<SessionRow>(`SELECT ${SESSION_COLS} FROM sessions WHERE id = $1`, [id]);
       if (!row) throw new AirlockError("not_found", `session ${id} not found`);
       const from = row.status;
-      const legal = (from === "ready" && to === "running") || (from === "running" && to === "exited") || ((from === "ready" || from === "running") && to === "revoked");
-      if (!legal) {
-        throw new AirlockError("conflict", `session ${id} cannot go from ${from} to ${to}`, [{ path: "status", message: `illegal transition ${from} → ${to}` }]);
-      }
+      checkTransition(id, from, to);
       let type: AuditEventType;
       const details: Record<string, unknown> = { from, to };
       let set: [string | null, string | null, number | null, string | null]; // started_at, ended_at, exit_code, revoked_by
@@ -1094,7 +885,7 @@ class PostgresStore implements Store {
 
   async ingestDecisions(clientId: string | null, decisions: DecisionInput[], actor: string): Promise<{ accepted: number; duplicates: number }> {
     // validate before the transaction: a bad batch changes nothing
-    const rows = validDecisions(decisions);
+    const rows = validDecisions(decisions, pgText);
     if (rows.length === 0) return { accepted: 0, duplicates: 0 };
     return this.tx(async (db, audit, now) => {
       if (clientId !== null && !(await db.get("SELECT 1 AS one FROM clients WHERE id = $1", [clientId]))) throw clientNotFound(clientId);
@@ -1114,7 +905,7 @@ class PostgresStore implements Store {
     const pending: { i: number; b: DecisionBatch; rows: ValidDecision[] }[] = [];
     batches.forEach((b, i) => {
       try {
-        const rows = validDecisions(b.decisions);
+        const rows = validDecisions(b.decisions, pgText);
         if (rows.length === 0) results[i] = { ok: true, value: { accepted: 0, duplicates: 0 } };
         else pending.push({ i, b, rows });
       } catch (error) {
@@ -1217,7 +1008,7 @@ class PostgresStore implements Store {
     return this.read(async (db) => {
       const f = filter ?? {};
       const limit = pageLimit(page);
-      const q = new Where();
+      const q = new Where(DOLLAR);
       if (f.verdict !== undefined) {
         if (!VERDICTS.includes(f.verdict)) throw invalid("verdict", `verdict must be one of ${VERDICTS.join(", ")}`);
         q.add("verdict = ?", f.verdict);
@@ -1244,7 +1035,7 @@ class PostgresStore implements Store {
     return this.read(async (db) => {
       const f = filter ?? {};
       const limit = pageLimit(page);
-      const q = new Where();
+      const q = new Where(DOLLAR);
       // audit time never decreases along seq, so a time bound is a plain range on created_at
       q.timeRange("created_at", f.since, f.until);
       if (page.cursor !== undefined) q.add("seq < ?::bigint", decodeCursor(page.cursor, "audit", { s: "int" }).s);
@@ -1402,10 +1193,9 @@ class PostgresStore implements Store {
       if (row.status === "used" || row.status === "denied") return { status: row.status };
       if (deviceExpired(row, now) || row.status === "expired") return { status: "expired" };
       if (row.status === "pending") {
-        const tooSoon = row.last_polled_at !== null && Date.parse(now) - Date.parse(row.last_polled_at) < row.interval * 1000;
-        const interval = tooSoon ? row.interval + 5 : row.interval;
-        await db.run('UPDATE device_requests SET last_polled_at = $1, "interval" = $2 WHERE rid = $3::bigint', [now, interval, row.rid]);
-        return { status: tooSoon ? "slow_down" : "pending", interval };
+        const poll = pendingPoll(row, now);
+        await db.run('UPDATE device_requests SET last_polled_at = $1, "interval" = $2 WHERE rid = $3::bigint', [now, poll.interval, row.rid]);
+        return poll;
       }
       // approved: the user token is created now, since only the poller may ever see its secret
       if (token.kind !== "user") throw invalid("token.kind", "a sign-in issues a token of kind user");
@@ -1470,13 +1260,7 @@ class PostgresStore implements Store {
       if (claimed !== 1) throw new AirlockError("not_found", "unknown or already used pairing code");
       const actor = `approver:${row.id}`;
       const record = await this.insertToken(db, token, actor, now, { user: null, pairing_id: row.id });
-      audit.append("pairing.claimed", actor, `pairing:${row.id}`, {
-        client_id: row.client_id,
-        user: row.user,
-        approver_label: claim.label ?? null,
-        approver: { sign_key: claim.approver.sign_key, box_key: claim.approver.box_key },
-        token: record.id,
-      });
+      audit.append("pairing.claimed", actor, `pairing:${row.id}`, pairingClaimedDetails(row, claim, record.id));
       return { pairing: pairingRecord((await this.pairingRow(db, row.id))!), token: record };
     });
   }
@@ -1490,7 +1274,7 @@ class PostgresStore implements Store {
 
   async listPairings(filter: PairingFilter): Promise<StoredPairing[]> {
     return this.read(async (db) => {
-      const q = new Where();
+      const q = new Where(DOLLAR);
       for (const key of ["user", "client_id", "status"] as const) {
         if (filter?.[key] !== undefined) q.add(`${key === "user" ? '"user"' : key} = ?`, filter[key]);
       }
@@ -1572,7 +1356,7 @@ class PostgresStore implements Store {
     return this.read(async (db) => {
       const f = filter ?? {};
       const limit = pageLimit(page);
-      const q = new Where();
+      const q = new Where(DOLLAR);
       if (f.status !== undefined) {
         if (!(APPROVAL_STATUSES as readonly string[]).includes(f.status)) throw invalid("status", `status must be one of ${APPROVAL_STATUSES.join(", ")}`);
         q.add("status = ?", f.status);
@@ -1622,24 +1406,13 @@ class PostgresStore implements Store {
 
   async recordVerification(id: string, result: VerificationInput, actor: string): Promise<ApprovalRecord> {
     return this.tx(async (db, audit, now) => {
-      if (typeof result?.ok !== "boolean") throw invalid("ok", "ok must be true or false");
-      if (typeof result.reason !== "string") throw invalid("reason", "reason must be a string");
-      for (const key of ["verify_ms", "total_ms"] as const) {
-        if (typeof result[key] !== "number" || !Number.isFinite(result[key]) || result[key] < 0) throw invalid(key, `${key} must be a non-negative number`);
-      }
+      checkVerification(result);
       const row = await this.approvalRow(db, id);
       if (!row) throw new AirlockError("not_found", `approval ${id} not found`);
       if (row.verification !== null) throw new AirlockError("conflict", `approval ${id} already has its verification`);
       const verification = { ok: result.ok, reason: result.reason, verify_ms: result.verify_ms, total_ms: result.total_ms, at: now };
       const updated = await db.get<ApprovalRow>(`UPDATE approvals SET verification = $1 WHERE rid = $2::bigint RETURNING ${APPROVAL_COLS}`, [JSON.stringify(verification), row.rid]);
-      audit.append(result.ok ? "approval.verified" : "approval.rejected", actor, `approval:${row.id}`, {
-        pairing_id: row.pairing_id,
-        client_id: row.client_id,
-        status: row.status,
-        reason: result.reason,
-        verify_ms: result.verify_ms,
-        total_ms: result.total_ms,
-      });
+      audit.append(result.ok ? "approval.verified" : "approval.rejected", actor, `approval:${row.id}`, verificationDetails(row, result));
       return approvalRecord(updated!);
     });
   }
@@ -1651,39 +1424,4 @@ class PostgresStore implements Store {
       return counts;
     });
   }
-}
-
-// ---------------------------------------------------------------- listing helpers
-
-/** A WHERE clause built from `?` fragments, numbered `$n` in order. */
-class Where {
-  readonly params: unknown[] = [];
-  private readonly parts: string[] = [];
-
-  add(fragment: string, ...values: unknown[]): void {
-    let i = 0;
-    this.parts.push(fragment.replace(/\?/g, () => this.param(values[i++])));
-  }
-
-  /** adds a parameter and returns its placeholder */
-  param(value: unknown): string {
-    this.params.push(value);
-    return `$${this.params.length}`;
-  }
-
-  /** `since` inclusive, `until` exclusive, on a time column */
-  timeRange(column: string, since: string | undefined, until: string | undefined): void {
-    if (since !== undefined) this.add(`${column} >= ?`, isoTime(since, "since"));
-    if (until !== undefined) this.add(`${column} < ?`, isoTime(until, "until"));
-  }
-
-  where(): string {
-    return this.parts.length ? `WHERE ${this.parts.join(" AND ")}` : "";
-  }
-}
-
-function keysetPage<R, T>(rows: R[], limit: number, map: (r: R) => T, cursorOf: (r: R) => string): Page<T> {
-  const more = rows.length > limit;
-  const pageRows = more ? rows.slice(0, limit) : rows;
-  return { items: pageRows.map(map), next_cursor: more ? cursorOf(pageRows[pageRows.length - 1]!) : null };
 }

@@ -31,8 +31,6 @@ import { canonicalJson, canonicalString } from "../audit/canonical";
 import { auditCode, type AuditEventType } from "../audit/events";
 import { AirlockError, type ErrorDetail } from "../protocol/errors";
 import {
-  SESSION_STATUSES,
-  TOKEN_KINDS,
   type ClientRecord,
   type DecisionRecord,
   type JsonObject,
@@ -45,12 +43,37 @@ import {
   type TokenRecord,
   type VerdictKind,
 } from "../protocol/records";
+import {
+  checkNewSession,
+  checkNewToken,
+  checkSessionStatus,
+  checkTransition,
+  checkVerification,
+  clientNotFound,
+  DECISION_EVENT,
+  documentFor,
+  documentId,
+  invalid,
+  isoTime,
+  MAX_PAGE,
+  optionalIso,
+  pageLimit,
+  rolePolicyIds,
+  str,
+  validDecisions,
+  VERDICTS,
+  versionCheck,
+  type ValidDecision,
+} from "./_checks";
 import { decodeCursor, encodeCursor } from "./_cursor";
 import { sha256Hex } from "./_hash";
+import { keysetPage, QMARK, Where } from "./_where";
+import { clientEnrolledDetails, pairingClaimedDetails, sessionCreatedDetails, tokenCreatedDetails, verificationDetails } from "./_events";
+import { AUDIT_COLS, auditEvent, DECISION_COLS, decisionRecord, docRecord, sessionRecord, TOKEN_COLS, tokenRecord, roleBundle, type DocRow, type TokenRow } from "./_records";
 import { createIngestKernel, INGEST_FIELDS, IngestWriter, packValues, type IngestBatch, type IngestOutcome, type IngestResult, type Submission } from "./_ingest-worker";
 import { MIGRATIONS } from "./_migrations";
 import { APPROVAL_STATUSES, type ApprovalRecord, type ApprovalStatus, type DecisionValue, type PublicKeys, type SignedDecision } from "../protocol/approvals";
-import { APPROVAL_COLS, approvalRecord, DEVICE_COLS, deviceExpired, deviceRequest, envelopeJson, PAIRING_COLS, pairingRecord, type ApprovalRow, type DeviceRow, type PairingRow } from "./_approvals";
+import { APPROVAL_COLS, approvalRecord, DEVICE_COLS, deviceExpired, deviceRequest, envelopeJson, PAIRING_COLS, pairingRecord, pendingPoll, type ApprovalRow, type DeviceRow, type PairingRow } from "./_approvals";
 import type { ApprovalFilter, DevicePoll, DeviceRequest, NewApproval, NewDeviceRequest, NewPairing, PairingFilter, StoredPairing, VerificationInput } from "./types";
 import { isBusy, openSqliteFile } from "./sqlite-file";
 import type {
@@ -86,19 +109,10 @@ const CHECKPOINT_EVERY_MS = 100;
 const WRITER_START_DECISIONS = 2_000;
 /** a group of at most this many decisions is written on the store's own connection when the writer thread is idle */
 const WRITER_SMALL_DECISIONS = 64;
-/** role bundle ETags remembered */
-const ETAG_MEMO = 256;
 const WAL_RETRY_MS = 10_000;
-const MAX_PAGE = 1_000;
 const ITERATE_BATCH = 1_000;
 /** an exclusive upper bound above every seq */
 const SEQ_MAX = Number.MAX_SAFE_INTEGER;
-const VERDICTS: readonly VerdictKind[] = ["allow", "require_approval", "block"];
-const DECISION_EVENT: Record<VerdictKind, AuditEventType> = {
-  allow: "decision.allowed",
-  block: "decision.blocked",
-  require_approval: "decision.approval_required",
-};
 
 // ---------------------------------------------------------------- open
 
@@ -129,90 +143,8 @@ export function openSqliteStore(path: string, options: StoreOptions = {}): Store
 
 // ---------------------------------------------------------------- helpers
 
-function invalid(path: string, message: string): AirlockError {
-  return new AirlockError("invalid_input", message, [{ path, message }]);
-}
-
-const ISO_LIKE = /^\d{4}-\d{2}-\d{2}(?:[T ][\d:.]+(?:Z|[+-]\d{2}:?\d{2})?)?$/;
-
-/** A time given to the store, as the canonical `toISOString()` form (so text order is time order). */
-function isoTime(value: unknown, path: string): string {
-  if (typeof value === "string" && ISO_LIKE.test(value)) {
-    const t = new Date(value);
-    if (!Number.isNaN(t.getTime())) return t.toISOString();
-  }
-  throw invalid(path, `${path} must be an ISO-8601 time`);
-}
-
-function optionalIso(value: unknown, path: string): string | null {
-  return value === undefined || value === null ? null : isoTime(value, path);
-}
-
-function documentId(document: JsonObject, what: string): string {
-  if (typeof document !== "object" || document === null || Array.isArray(document)) throw invalid("document", `a ${what} document must be a JSON object`);
-  const id = document.id;
-  if (typeof id !== "string" || id.length === 0) throw invalid("id", `a ${what} document needs a non-empty string id`);
-  return id;
-}
-
-/** The document to store under `id` on update: its id must be absent or the same. */
-function documentFor(id: string, document: JsonObject, what: string): JsonObject {
-  if (typeof document !== "object" || document === null || Array.isArray(document)) throw invalid("document", `a ${what} document must be a JSON object`);
-  if (document.id === undefined) return { ...document, id };
-  if (document.id !== id) throw invalid("id", `the document's id (${String(document.id)}) does not match the ${what} being updated (${id})`);
-  return document;
-}
-
-function rolePolicyIds(document: JsonObject): string[] {
-  const list = document.policies;
-  if (list === undefined) return [];
-  if (!Array.isArray(list)) throw invalid("policies", "a role's policies must be an array of policy ids");
-  list.forEach((p, i) => {
-    if (typeof p !== "string" || p.length === 0) throw invalid(`policies[${i}]`, "a policy id must be a non-empty string");
-  });
-  return list as string[];
-}
-
-function str(value: unknown): string | null {
-  return typeof value === "string" ? value : null;
-}
-
-function pageLimit(page: PageRequest): number {
-  const limit = page?.limit;
-  if (typeof limit !== "number" || !Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE) {
-    throw invalid("limit", `limit must be an integer from 1 to ${MAX_PAGE}`);
-  }
-  return limit;
-}
-
-function versionCheck(kind: string, id: string, current: number, ifVersion: number | undefined): void {
-  if (ifVersion !== undefined && ifVersion !== current) {
-    throw new AirlockError("conflict", `${kind} ${id} is at version ${current}, not ${ifVersion}`, [{ path: "version", message: `current version is ${current}` }]);
-  }
-}
-
 // ---------------------------------------------------------------- rows
 
-interface TokenRow {
-  id: string;
-  kind: TokenKind;
-  name: string;
-  hash: string;
-  client_id: string | null;
-  created_at: string;
-  created_by: string;
-  expires_at: string | null;
-  last_used_at: string | null;
-  used_at: string | null;
-  revoked_at: string | null;
-}
-interface DocRow {
-  id: string;
-  version: number;
-  document: string;
-  created_at: string;
-  updated_at: string;
-}
 interface SessionRow extends SessionRecord {
   rid: number;
   token_hash: string;
@@ -235,82 +167,8 @@ interface HeadRow extends Head {
   decisions_block: number;
 }
 
-function tokenRecord(r: TokenRow): TokenRecord {
-  return {
-    id: r.id,
-    kind: r.kind,
-    name: r.name,
-    client_id: r.client_id,
-    created_at: r.created_at,
-    created_by: r.created_by,
-    expires_at: r.expires_at,
-    last_used_at: r.last_used_at,
-    used_at: r.used_at,
-    revoked_at: r.revoked_at,
-  };
-}
-function docRecord(r: DocRow): PolicyRecord & RoleRecord {
-  return { id: r.id, version: r.version, document: JSON.parse(r.document) as JsonObject, created_at: r.created_at, updated_at: r.updated_at };
-}
-function sessionRecord(r: SessionRow): SessionRecord {
-  return {
-    id: r.id,
-    client_id: r.client_id,
-    agent: r.agent,
-    role: r.role,
-    user: r.user,
-    host: r.host,
-    cwd: r.cwd,
-    pid: r.pid,
-    status: r.status,
-    created_at: r.created_at,
-    updated_at: r.updated_at,
-    started_at: r.started_at,
-    ended_at: r.ended_at,
-    exit_code: r.exit_code,
-    revoked_by: r.revoked_by,
-  };
-}
-function decisionRecord(r: DecisionRow): DecisionRecord {
-  return {
-    id: r.id,
-    client_id: r.client_id,
-    session_id: r.session_id,
-    role: r.role,
-    agent: r.agent,
-    tool: r.tool,
-    command: r.command,
-    normalized: JSON.parse(r.normalized) as string[],
-    verdict: r.verdict,
-    policy: r.policy,
-    rule: r.rule,
-    pattern: r.pattern,
-    reason: r.reason,
-    source: r.source,
-    cwd: r.cwd,
-    decided_at: r.decided_at,
-    received_at: r.received_at,
-  };
-}
-function auditEvent(r: AuditRow): AuditEvent {
-  return {
-    seq: r.seq,
-    id: r.id,
-    type: r.type,
-    code: r.code,
-    actor: r.actor,
-    target: r.target,
-    details: JSON.parse(r.details) as Record<string, unknown>,
-    created_at: r.created_at,
-    prev_hash: r.prev_hash,
-    hash: r.hash,
-  };
-}
 
 const SESSION_COLS = "rid, id, client_id, agent, role, user, host, cwd, pid, status, token_hash, created_at, updated_at, started_at, ended_at, exit_code, revoked_by";
-const DECISION_COLS = "rid, id, client_id, session_id, role, agent, tool, command, normalized, verdict, policy, rule, pattern, reason, source, cwd, decided_at, received_at";
-const AUDIT_COLS = "seq, id, type, code, actor, target, details, created_at, prev_hash, hash";
-const TOKEN_COLS = "id, kind, name, hash, client_id, created_at, created_by, expires_at, last_used_at, used_at, revoked_at";
 
 // ---------------------------------------------------------------- the store
 
@@ -338,12 +196,6 @@ export function decisionEventDetails(d: Pick<DecisionInput, "verdict" | "command
     stored: `{"verdict":${verdict},"command":${command},"policy":${policy},"rule":${rule},"session_id":${session}}`,
     canonical: `{"command":${command},"policy":${policy},"rule":${rule},"session_id":${session},"verdict":${verdict}}`,
   };
-}
-
-interface ValidDecision {
-  d: DecisionInput;
-  decidedAt: string;
-  normalized: string;
 }
 
 
@@ -406,23 +258,6 @@ function batchResult(r: IngestResult): DecisionBatchResult {
   if ("error" in r) return { ok: false, error: mapSqliteError(r.error) };
   if ("missingClient" in r) return { ok: false, error: clientNotFound(r.missingClient) };
   return { ok: true, value: { accepted: r.accepted, duplicates: r.duplicates } };
-}
-
-/** Checks a batch before any transaction: a bad batch changes nothing. */
-function validDecisions(decisions: DecisionInput[]): ValidDecision[] {
-  if (!Array.isArray(decisions)) throw invalid("decisions", "decisions must be an array");
-  return decisions.map((d, i): ValidDecision => {
-    const at = (field: string) => `[${i}].${field}`;
-    if (typeof d?.id !== "string" || d.id.length === 0) throw invalid(at("id"), "a decision needs a non-empty id");
-    if (!VERDICTS.includes(d.verdict)) throw invalid(at("verdict"), `verdict must be one of ${VERDICTS.join(", ")}`);
-    if (typeof d.command !== "string") throw invalid(at("command"), "command must be a string");
-    if (!Array.isArray(d.normalized)) throw invalid(at("normalized"), "normalized must be an array of strings");
-    return { d, decidedAt: isoTime(d.decided_at, at("decided_at")), normalized: JSON.stringify(d.normalized) };
-  });
-}
-
-function clientNotFound(clientId: string): AirlockError {
-  return new AirlockError("not_found", `client ${clientId} not found`);
 }
 
 function nullableString(value: unknown): boolean {
@@ -843,13 +678,8 @@ class SqliteStore implements Store {
   // ------------------------------------------------------------ tokens
 
   private insertToken(token: NewToken, actor: string, now: string): TokenRecord {
-    if (typeof token?.id !== "string" || token.id.length === 0) throw invalid("id", "a token needs a non-empty id");
-    if (!(TOKEN_KINDS as readonly string[]).includes(token.kind)) throw invalid("kind", `token kind must be one of ${TOKEN_KINDS.join(", ")}`);
-    if (typeof token.hash !== "string" || !/^[0-9a-f]{64}$/.test(token.hash)) throw invalid("hash", "a token hash must be SHA-256 hex");
-    if (typeof token.name !== "string") throw invalid("name", "a token needs a name");
-    const clientId = token.client_id ?? null;
-    if (token.kind === "client" && clientId === null) throw invalid("client_id", "a client token needs its client_id");
-    if (clientId !== null && !this.s.clientGet.get(clientId)) throw new AirlockError("not_found", `client ${clientId} not found`);
+    const clientId = checkNewToken(token);
+    if (clientId !== null && !this.s.clientGet.get(clientId)) throw clientNotFound(clientId);
     const expires = optionalIso(token.expires_at, "expires_at");
     if (this.s.tokenById.get(token.id)) throw new AirlockError("conflict", `token ${token.id} already exists`);
     if (this.s.tokenByHash.get(token.hash)) throw new AirlockError("conflict", "a token with this secret already exists");
@@ -860,12 +690,7 @@ class SqliteStore implements Store {
   async createToken(token: NewToken, actor: string): Promise<TokenRecord> {
     return this.tx((audit, now) => {
       const record = this.insertToken(token, actor, now);
-      audit.append(record.kind === "enrollment" ? "client.enrollment_token.created" : "token.created", actor, `token:${record.id}`, {
-        kind: record.kind,
-        name: record.name,
-        client_id: record.client_id,
-        expires_at: record.expires_at,
-      });
+      audit.append(record.kind === "enrollment" ? "client.enrollment_token.created" : "token.created", actor, `token:${record.id}`, tokenCreatedDetails(record));
       return record;
     });
   }
@@ -1038,21 +863,7 @@ class SqliteStore implements Store {
       try {
         const row = this.s.roleGet.get(id);
         if (!row) return null;
-        const rows = [row, ...this.s.rpPolicies.all(id)];
-        const role = docRecord(row);
-        const policies = rows.slice(1).map(docRecord);
-        // content-addressed: any change to the role or an attached policy (versions, times,
-        // documents) changes it; nothing else does, and a recreated role never reuses an old one.
-        // The records are a pure function of the rows' text, so the hash is remembered by that text
-        // (a check asks for the bundle on every call; its canonical JSON and hash cost ~0.5 ms)
-        const key = JSON.stringify(rows.map((r) => [r.id, r.version, r.created_at, r.updated_at, r.document]));
-        let etag = this.etags.get(key);
-        if (etag === undefined) {
-          etag = sha256Hex(canonicalJson({ role, policies }));
-          if (this.etags.size >= ETAG_MEMO) this.etags.clear();
-          this.etags.set(key, etag);
-        }
-        return { role, policies, etag };
+        return roleBundle([row, ...this.s.rpPolicies.all(id)], this.etags);
       } finally {
         this.s.commit.run();
       }
@@ -1073,14 +884,7 @@ class SqliteStore implements Store {
       this.s.clientInsert.run(client.id, client.name, client.hostname, client.user, client.version, now);
       const actor = `client:${client.id}`;
       const token = this.insertToken({ ...clientToken, client_id: client.id }, actor, now);
-      audit.append("client.enrolled", actor, `client:${client.id}`, {
-        name: client.name,
-        hostname: client.hostname,
-        user: client.user,
-        version: client.version,
-        enrollment_token: enrollment.id,
-        token: token.id,
-      });
+      audit.append("client.enrolled", actor, `client:${client.id}`, clientEnrolledDetails(client, enrollment.id, token.id));
       return { client: this.s.clientGet.get(client.id)!, token };
     });
   }
@@ -1115,22 +919,13 @@ class SqliteStore implements Store {
 
   async createSession(session: NewSession, actor: string): Promise<SessionRecord> {
     return this.tx((audit, now) => {
-      if (typeof session?.id !== "string" || session.id.length === 0) throw invalid("id", "a session needs a non-empty id");
-      if (typeof session.token_hash !== "string" || !/^[0-9a-f]{64}$/.test(session.token_hash)) throw invalid("token_hash", "a session token hash must be SHA-256 hex");
+      checkNewSession(session);
       const clientId = session.client_id ?? null;
-      if (clientId !== null && !this.s.clientGet.get(clientId)) throw new AirlockError("not_found", `client ${clientId} not found`);
+      if (clientId !== null && !this.s.clientGet.get(clientId)) throw clientNotFound(clientId);
       if (this.s.sessionGet.get(session.id)) throw new AirlockError("conflict", `session ${session.id} already exists`);
       if (this.s.sessionByTokenExists.get(session.token_hash)) throw new AirlockError("conflict", "a session with this token already exists");
       this.s.sessionInsert.run(session.id, clientId, session.agent, session.role, session.user, session.host, session.cwd, session.pid ?? null, session.token_hash, now, now);
-      audit.append("session.created", actor, `session:${session.id}`, {
-        agent: session.agent,
-        role: session.role,
-        user: session.user,
-        host: session.host,
-        cwd: session.cwd,
-        pid: session.pid ?? null,
-        client_id: clientId,
-      });
+      audit.append("session.created", actor, `session:${session.id}`, sessionCreatedDetails(session, clientId));
       return sessionRecord(this.s.sessionGet.get(session.id)!);
     });
   }
@@ -1153,41 +948,32 @@ class SqliteStore implements Store {
     return this.read(() => {
       const f = filter ?? {};
       const limit = pageLimit(page);
-      const where: string[] = [];
-      const params: SQLQueryBindings[] = [];
+      const q = new Where(QMARK);
       if (f.status !== undefined) {
-        if (!(SESSION_STATUSES as readonly string[]).includes(f.status)) throw invalid("status", `status must be one of ${SESSION_STATUSES.join(", ")}`);
-        where.push("status = ?");
-        params.push(f.status);
+        checkSessionStatus(f.status);
+        q.add("status = ?", f.status);
       }
       for (const key of ["agent", "role", "user", "host", "client_id"] as const) {
-        if (f[key] !== undefined) {
-          where.push(`${key} = ?`);
-          params.push(f[key]);
-        }
+        if (f[key] !== undefined) q.add(`${key} = ?`, f[key]);
       }
-      this.timeRange(where, params, "created_at", f.since, f.until);
+      q.timeRange("created_at", f.since, f.until);
       if (page.cursor !== undefined) {
         const c = decodeCursor(page.cursor, "sessions", { t: "string", r: "int" });
-        where.push("(created_at, rid) < (?, ?)");
-        params.push(c.t, c.r);
+        q.add("(created_at, rid) < (?, ?)", c.t, c.r);
       }
-      const sql = `SELECT ${SESSION_COLS} FROM sessions ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY created_at DESC, rid DESC LIMIT ?`;
-      const rows = this.stmt<SessionRow>(sql).all(...params, limit + 1);
-      return this.keysetPage(rows, limit, sessionRecord, (r) => encodeCursor("sessions", { t: r.created_at, r: r.rid }));
+      const sql = `SELECT ${SESSION_COLS} FROM sessions ${q.where()} ORDER BY created_at DESC, rid DESC LIMIT ?`;
+      const rows = this.stmt<SessionRow>(sql).all(...(q.params as SQLQueryBindings[]), limit + 1);
+      return keysetPage(rows, limit, sessionRecord, (r) => encodeCursor("sessions", { t: r.created_at, r: r.rid }));
     });
   }
 
   async transitionSession(id: string, to: SessionStatus, actor: string, extra?: { exit_code?: number | null }): Promise<SessionRecord> {
     return this.tx((audit, now) => {
-      if (!(SESSION_STATUSES as readonly string[]).includes(to)) throw invalid("status", `status must be one of ${SESSION_STATUSES.join(", ")}`);
+      checkSessionStatus(to);
       const row = this.s.sessionGet.get(id);
       if (!row) throw new AirlockError("not_found", `session ${id} not found`);
       const from = row.status;
-      const legal = (from === "ready" && to === "running") || (from === "running" && to === "exited") || ((from === "ready" || from === "running") && to === "revoked");
-      if (!legal) {
-        throw new AirlockError("conflict", `session ${id} cannot go from ${from} to ${to}`, [{ path: "status", message: `illegal transition ${from} → ${to}` }]);
-      }
+      checkTransition(id, from, to);
       let type: AuditEventType;
       const details: Record<string, unknown> = { from, to };
       if (to === "running") {
@@ -1351,35 +1137,26 @@ class SqliteStore implements Store {
     return this.read(() => {
       const f = filter ?? {};
       const limit = pageLimit(page);
-      const where: string[] = [];
-      const params: SQLQueryBindings[] = [];
+      const q = new Where(QMARK);
       if (f.verdict !== undefined) {
         if (!VERDICTS.includes(f.verdict)) throw invalid("verdict", `verdict must be one of ${VERDICTS.join(", ")}`);
-        where.push("verdict = ?");
-        params.push(f.verdict);
+        q.add("verdict = ?", f.verdict);
         // the partial index decisions_flagged holds the non-allow verdicts; its condition, spelled
         // out, lets the planner use it
-        if (f.verdict !== "allow") where.push("verdict <> 'allow'");
+        if (f.verdict !== "allow") q.add("verdict <> 'allow'");
       }
       for (const key of ["session_id", "role", "agent", "tool", "policy", "rule", "client_id"] as const) {
-        if (f[key] !== undefined) {
-          where.push(`${key} = ?`);
-          params.push(f[key]);
-        }
+        if (f[key] !== undefined) q.add(`${key} = ?`, f[key]);
       }
-      if (f.q !== undefined && f.q !== "") {
-        where.push("command LIKE ? ESCAPE '\\'");
-        params.push(`%${f.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
-      }
-      this.timeRange(where, params, "decided_at", f.since, f.until);
+      if (f.q !== undefined && f.q !== "") q.add("command LIKE ? ESCAPE '\\'", `%${f.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
+      q.timeRange("decided_at", f.since, f.until);
       if (page.cursor !== undefined) {
         const c = decodeCursor(page.cursor, "decisions", { t: "string", r: "int" });
-        where.push("(decided_at, rid) < (?, ?)");
-        params.push(c.t, c.r);
+        q.add("(decided_at, rid) < (?, ?)", c.t, c.r);
       }
-      const sql = `SELECT ${DECISION_COLS} FROM decisions ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY decided_at DESC, rid DESC LIMIT ?`;
-      const rows = this.stmt<DecisionRow>(sql).all(...params, limit + 1);
-      return this.keysetPage(rows, limit, decisionRecord, (r) => encodeCursor("decisions", { t: r.decided_at, r: r.rid }));
+      const sql = `SELECT ${DECISION_COLS} FROM decisions ${q.where()} ORDER BY decided_at DESC, rid DESC LIMIT ?`;
+      const rows = this.stmt<DecisionRow>(sql).all(...(q.params as SQLQueryBindings[]), limit + 1);
+      return keysetPage(rows, limit, decisionRecord, (r) => encodeCursor("decisions", { t: r.decided_at, r: r.rid }));
     });
   }
 
@@ -1438,7 +1215,7 @@ class SqliteStore implements Store {
         for (const type of types) rows.push(...byType.all(type, lo, hi, ...params, limit + 1));
         if (types.length > 1) rows.sort((a, b) => b.seq - a.seq);
       }
-      return this.keysetPage(rows, limit, auditEvent, (r) => encodeCursor("audit", { s: r.seq }));
+      return keysetPage(rows, limit, auditEvent, (r) => encodeCursor("audit", { s: r.seq }));
     });
   }
 
@@ -1616,10 +1393,9 @@ class SqliteStore implements Store {
       if (row.status === "used" || row.status === "denied") return { status: row.status };
       if (deviceExpired(row, now) || row.status === "expired") return { status: "expired" };
       if (row.status === "pending") {
-        const tooSoon = row.last_polled_at !== null && Date.parse(now) - Date.parse(row.last_polled_at) < row.interval * 1000;
-        const interval = tooSoon ? row.interval + 5 : row.interval;
-        this.stmt("UPDATE device_requests SET last_polled_at = ?, interval = ? WHERE rid = ?").run(now, interval, row.rid);
-        return { status: tooSoon ? "slow_down" : "pending", interval };
+        const poll = pendingPoll(row, now);
+        this.stmt("UPDATE device_requests SET last_polled_at = ?, interval = ? WHERE rid = ?").run(now, poll.interval, row.rid);
+        return poll;
       }
       // approved: the user token is created now, since only the poller may ever see its secret
       if (token.kind !== "user") throw invalid("token.kind", "a sign-in issues a token of kind user");
@@ -1677,13 +1453,7 @@ class SqliteStore implements Store {
       ).run(claim.approver.sign_key, claim.approver.box_key, claim.label ?? null, now, row.rid);
       const actor = `approver:${row.id}`;
       const record = this.insertBoundToken(token, actor, now, { user: null, pairing_id: row.id });
-      audit.append("pairing.claimed", actor, `pairing:${row.id}`, {
-        client_id: row.client_id,
-        user: row.user,
-        approver_label: claim.label ?? null,
-        approver: { sign_key: claim.approver.sign_key, box_key: claim.approver.box_key },
-        token: record.id,
-      });
+      audit.append("pairing.claimed", actor, `pairing:${row.id}`, pairingClaimedDetails(row, claim, record.id));
       return { pairing: pairingRecord(this.pairingRow(row.id)!), token: record };
     });
   }
@@ -1697,16 +1467,12 @@ class SqliteStore implements Store {
 
   async listPairings(filter: PairingFilter): Promise<StoredPairing[]> {
     return this.read(() => {
-      const where: string[] = [];
-      const params: SQLQueryBindings[] = [];
+      const q = new Where(QMARK);
       for (const key of ["user", "client_id", "status"] as const) {
-        if (filter?.[key] !== undefined) {
-          where.push(`${key} = ?`);
-          params.push(filter[key]);
-        }
+        if (filter?.[key] !== undefined) q.add(`${key} = ?`, filter[key]);
       }
-      const sql = `SELECT ${PAIRING_COLS} FROM pairings ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY created_at DESC, rid DESC LIMIT 500`;
-      return this.stmt<PairingRow>(sql).all(...params).map(pairingRecord);
+      const sql = `SELECT ${PAIRING_COLS} FROM pairings ${q.where()} ORDER BY created_at DESC, rid DESC LIMIT 500`;
+      return this.stmt<PairingRow>(sql).all(...(q.params as SQLQueryBindings[])).map(pairingRecord);
     });
   }
 
@@ -1777,27 +1543,21 @@ class SqliteStore implements Store {
     return this.read(() => {
       const f = filter ?? {};
       const limit = pageLimit(page);
-      const where: string[] = [];
-      const params: SQLQueryBindings[] = [];
+      const q = new Where(QMARK);
       if (f.status !== undefined) {
         if (!(APPROVAL_STATUSES as readonly string[]).includes(f.status)) throw invalid("status", `status must be one of ${APPROVAL_STATUSES.join(", ")}`);
-        where.push("status = ?");
-        params.push(f.status);
+        q.add("status = ?", f.status);
       }
       for (const key of ["pairing_id", "client_id"] as const) {
-        if (f[key] !== undefined) {
-          where.push(`${key} = ?`);
-          params.push(f[key]);
-        }
+        if (f[key] !== undefined) q.add(`${key} = ?`, f[key]);
       }
       if (page.cursor !== undefined) {
         const c = decodeCursor(page.cursor, "approvals", { t: "string", r: "int" });
-        where.push("(created_at, rid) < (?, ?)");
-        params.push(c.t, c.r);
+        q.add("(created_at, rid) < (?, ?)", c.t, c.r);
       }
-      const sql = `SELECT ${APPROVAL_COLS} FROM approvals ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY created_at DESC, rid DESC LIMIT ?`;
-      const rows = this.stmt<ApprovalRow>(sql).all(...params, limit + 1);
-      return this.keysetPage(rows, limit, approvalRecord, (r) => encodeCursor("approvals", { t: r.created_at, r: r.rid }));
+      const sql = `SELECT ${APPROVAL_COLS} FROM approvals ${q.where()} ORDER BY created_at DESC, rid DESC LIMIT ?`;
+      const rows = this.stmt<ApprovalRow>(sql).all(...(q.params as SQLQueryBindings[]), limit + 1);
+      return keysetPage(rows, limit, approvalRecord, (r) => encodeCursor("approvals", { t: r.created_at, r: r.rid }));
     });
   }
 
@@ -1835,24 +1595,13 @@ class SqliteStore implements Store {
 
   async recordVerification(id: string, result: VerificationInput, actor: string): Promise<ApprovalRecord> {
     return this.tx((audit, now) => {
-      if (typeof result?.ok !== "boolean") throw invalid("ok", "ok must be true or false");
-      if (typeof result.reason !== "string") throw invalid("reason", "reason must be a string");
-      for (const key of ["verify_ms", "total_ms"] as const) {
-        if (typeof result[key] !== "number" || !Number.isFinite(result[key]) || result[key] < 0) throw invalid(key, `${key} must be a non-negative number`);
-      }
+      checkVerification(result);
       const row = this.approvalRow(id);
       if (!row) throw new AirlockError("not_found", `approval ${id} not found`);
       if (row.verification !== null) throw new AirlockError("conflict", `approval ${id} already has its verification`);
       const verification = { ok: result.ok, reason: result.reason, verify_ms: result.verify_ms, total_ms: result.total_ms, at: now };
       this.stmt("UPDATE approvals SET verification = ? WHERE rid = ?").run(JSON.stringify(verification), row.rid);
-      audit.append(result.ok ? "approval.verified" : "approval.rejected", actor, `approval:${id}`, {
-        pairing_id: row.pairing_id,
-        client_id: row.client_id,
-        status: row.status,
-        reason: result.reason,
-        verify_ms: result.verify_ms,
-        total_ms: result.total_ms,
-      });
+      audit.append(result.ok ? "approval.verified" : "approval.rejected", actor, `approval:${id}`, verificationDetails(row, result));
       return approvalRecord(this.approvalRow(id)!);
     });
   }
@@ -1868,22 +1617,6 @@ class SqliteStore implements Store {
   // ------------------------------------------------------------ listing helpers
 
   /** `since` inclusive, `until` exclusive, on a time column. */
-  private timeRange(where: string[], params: SQLQueryBindings[], column: string, since: string | undefined, until: string | undefined): void {
-    if (since !== undefined) {
-      where.push(`${column} >= ?`);
-      params.push(isoTime(since, "since"));
-    }
-    if (until !== undefined) {
-      where.push(`${column} < ?`);
-      params.push(isoTime(until, "until"));
-    }
-  }
-
-  private keysetPage<R, T>(rows: R[], limit: number, map: (r: R) => T, cursorOf: (r: R) => string): Page<T> {
-    const more = rows.length > limit;
-    const pageRows = more ? rows.slice(0, limit) : rows;
-    return { items: pageRows.map(map), next_cursor: more ? cursorOf(pageRows[pageRows.length - 1]!) : null };
-  }
 }
 
 function mapSqliteError(error: unknown): unknown {
