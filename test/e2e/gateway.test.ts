@@ -7,8 +7,8 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { Database } from "bun:sqlite";
 import { chmodSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { Subprocess } from "bun";
-import { airlockBinary, run, type RunResult } from "../support/binary";
+import { run, type RunResult } from "../support/binary";
+import { apiCall as api, spawnGateway, type SpawnedGateway } from "../support/spawned-gateway";
 import { tempDir, type TempDir } from "../support/tmp";
 import { seedPolicyFiles } from "../../src/config/assets";
 import { loadPolicySources } from "../../src/policy/load";
@@ -20,81 +20,21 @@ const DEFAULT_AGENT_POLICIES = SEED.roles.get("default-agent")!.value.policies.l
 
 const ADMIN = "e2e-admin-token-0123456789abcdefghijklmnopqrstuvwxyz";
 
-interface Gateway {
-  proc: Subprocess<"ignore", "pipe", "pipe">;
-  url: string;
+interface Gateway extends SpawnedGateway {
   home: string;
   db: string;
-  /** everything printed so far */
-  stdout(): string;
-  stderr(): string;
-  /** SIGTERM (default) or SIGKILL; resolves with the exit code once stdout and stderr are drained */
-  stop(signal?: "SIGTERM" | "SIGKILL"): Promise<number | null>;
 }
 
 async function startGateway(options: { home: string; db: string; adminToken?: string | null; args?: string[] }): Promise<Gateway> {
-  const env: Record<string, string> = { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: options.home, NO_COLOR: "1", AIRLOCK_HOME: options.home };
   const adminToken = options.adminToken === undefined ? ADMIN : options.adminToken;
-  if (adminToken !== null) env.AIRLOCK_ADMIN_TOKEN = adminToken;
-  const proc = Bun.spawn([await airlockBinary(), "gateway", "--listen", "127.0.0.1:0", "--data", options.db, ...(options.args ?? [])], { env, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
-  let out = "";
-  let err = "";
-  let onOut = () => {};
-  const pump = async (stream: ReadableStream<Uint8Array>, add: (text: string) => void) => {
-    const decoder = new TextDecoder();
-    for await (const chunk of stream) add(decoder.decode(chunk, { stream: true }));
-  };
-  const drained = Promise.all([
-    pump(proc.stdout, (t) => {
-      out += t;
-      onOut();
-    }),
-    pump(proc.stderr, (t) => {
-      err += t;
-    }),
-  ]);
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`gateway did not start in 15 s:\n${out}\n${err}`)), 15_000);
-    onOut = () => {
-      const m = out.match(/listening on (http:\/\/\S+)/);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1]!);
-      }
-    };
-    proc.exited.then((code) => {
-      clearTimeout(timer);
-      reject(new Error(`gateway exited with ${code} before listening:\n${out}\n${err}`));
-    });
+  const gw = await spawnGateway(["gateway", "--listen", "127.0.0.1:0", "--data", options.db, ...(options.args ?? [])], {
+    home: options.home,
+    env: adminToken === null ? {} : { AIRLOCK_ADMIN_TOKEN: adminToken },
+    timeoutMs: 15_000,
   });
   // one round trip: the event loop has turned, so the gateway's signal handlers are in place
-  expect((await fetch(`${url}/healthz`)).status).toBe(200);
-  let signaled = false;
-  return {
-    proc,
-    url,
-    home: options.home,
-    db: options.db,
-    stdout: () => out,
-    stderr: () => err,
-    async stop(signal = "SIGTERM") {
-      // a second SIGTERM would be a "stop now"; send one signal, except a SIGKILL
-      if (proc.exitCode === null && proc.signalCode === null && (!signaled || signal === "SIGKILL")) proc.kill(signal);
-      signaled = true;
-      const code = await proc.exited;
-      await drained;
-      return signal === "SIGKILL" ? null : code;
-    },
-  };
-}
-
-async function api(url: string, method: string, path: string, token: string | null, body?: unknown): Promise<{ status: number; body: any }> {
-  const headers: Record<string, string> = {};
-  if (token) headers.authorization = `Bearer ${token}`;
-  if (body !== undefined) headers["content-type"] = "application/json";
-  const res = await fetch(`${url}${path}`, { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : null };
+  expect((await fetch(`${gw.url}/healthz`)).status).toBe(200);
+  return { ...gw, home: options.home, db: options.db };
 }
 
 /** An enrolled client (the daemon's credential) through the API: enrollment token, then enroll. */

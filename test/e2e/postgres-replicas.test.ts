@@ -5,80 +5,26 @@
  * created through the other and its decision wakes a long poll on the other, presence counts
  * sockets on any replica, and the daemons' change feed wakes on another replica's policy change.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { SQL, type Subprocess } from "bun";
+import { expect, test } from "bun:test";
+import { SQL } from "bun";
 import { openEnvelope } from "../../src/approvals/envelope";
 import { verifyDecision } from "../../src/approvals/decision";
 import { openPostgresStore } from "../../src/store/postgres";
 import { STORE_RESYNC, type StoreSignal } from "../../src/store/types";
 import { decide, openSocket, pair, sealedRequest, signIn, type Call } from "../gateway/_approvals";
-import { airlockBinary } from "../support/binary";
-import { POSTGRES_BIN, POSTGRES_SKIP_REASON, startPostgres, type PostgresServer } from "../support/postgres";
+import { describeWithPostgres } from "../support/postgres";
+import { apiCall, spawnGateway, type SpawnedGateway } from "../support/spawned-gateway";
 import { tempDir } from "../support/tmp";
 
 const ADMIN = "e2e-pg-replicas-admin-0123456789abcdefghijklmnopqrstuvwxyz";
 
-interface Replica {
-  url: string;
+interface Replica extends SpawnedGateway {
   call: Call;
-  output(): string;
-  stop(): Promise<number>;
 }
 
 async function serve(home: string, databaseUrl: string): Promise<Replica> {
-  const env: Record<string, string> = {
-    PATH: process.env.PATH ?? "/usr/bin:/bin",
-    HOME: home,
-    NO_COLOR: "1",
-    AIRLOCK_HOME: home,
-    AIRLOCK_DATABASE_URL: databaseUrl,
-    AIRLOCK_ADMIN_TOKEN: ADMIN,
-    AIRLOCK_LOG: "warn",
-  };
-  const proc: Subprocess<"ignore", "pipe", "pipe"> = Bun.spawn([await airlockBinary(), "serve", "--listen", "127.0.0.1:0"], { env, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
-  let out = "";
-  let onOut = () => {};
-  const pump = async (stream: ReadableStream<Uint8Array>) => {
-    const decoder = new TextDecoder();
-    for await (const chunk of stream) {
-      out += decoder.decode(chunk, { stream: true });
-      onOut();
-    }
-  };
-  const drained = Promise.all([pump(proc.stdout), pump(proc.stderr)]);
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`serve did not start in 20 s:\n${out}`)), 20_000);
-    onOut = () => {
-      const m = out.match(/listening on (http:\/\/\S+)/);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1]!);
-      }
-    };
-    proc.exited.then((code) => {
-      clearTimeout(timer);
-      reject(new Error(`serve exited with ${code} before listening:\n${out}`));
-    });
-  });
-  const call: Call = async (method, path, token, body) => {
-    const headers: Record<string, string> = {};
-    if (token) headers.authorization = `Bearer ${token}`;
-    if (body !== undefined) headers["content-type"] = "application/json";
-    const res = await fetch(`${url}${path}`, { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
-    const text = await res.text();
-    return { status: res.status, body: text ? JSON.parse(text) : null };
-  };
-  return {
-    url,
-    call,
-    output: () => out,
-    async stop() {
-      if (proc.exitCode === null && proc.signalCode === null) proc.kill("SIGTERM");
-      const code = await proc.exited;
-      await drained;
-      return code;
-    },
-  };
+  const gw = await spawnGateway(["serve", "--listen", "127.0.0.1:0"], { home, env: { AIRLOCK_DATABASE_URL: databaseUrl, AIRLOCK_ADMIN_TOKEN: ADMIN, AIRLOCK_LOG: "warn" } });
+  return { ...gw, call: (method, path, token, body) => apiCall(gw.url, method, path, token, body) };
 }
 
 /** the admin UI's event stream: every event as {event, data} */
@@ -138,19 +84,7 @@ async function eventually<T>(read: () => Promise<T>, want: T, timeoutMs = 10_000
   return last;
 }
 
-if (POSTGRES_BIN === null) test.skip(`live events across replicas on PostgreSQL: ${POSTGRES_SKIP_REASON}`, () => {});
-
-describe.skipIf(POSTGRES_BIN === null)("live events across replicas on PostgreSQL", () => {
-  let server: PostgresServer;
-
-  beforeAll(async () => {
-    server = await startPostgres();
-  }, 60_000);
-
-  afterAll(async () => {
-    await server?.stop();
-  });
-
+describeWithPostgres("live events across replicas on PostgreSQL", (server) => {
   test("store signals: LISTEN/NOTIFY between two stores, too large refused, a dropped listen connection comes back with a resync", async () => {
     const db = await server.createDatabase();
     const a = await openPostgresStore(db.url);

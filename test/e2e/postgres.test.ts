@@ -3,82 +3,15 @@
  * one database take writes at the same time, both are restarted, the data is still there, and the
  * audit chain verifies through the API.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import type { Subprocess } from "bun";
-import { airlockBinary } from "../support/binary";
-import { POSTGRES_BIN, POSTGRES_SKIP_REASON, startPostgres, type PostgresServer } from "../support/postgres";
+import { expect, test } from "bun:test";
+import { describeWithPostgres } from "../support/postgres";
+import { apiCall as api, spawnGateway, type SpawnedGateway } from "../support/spawned-gateway";
 import { tempDir } from "../support/tmp";
 
 const ADMIN = "e2e-pg-admin-token-0123456789abcdefghijklmnopqrstuvwxyz";
 
-interface Replica {
-  url: string;
-  stdout(): string;
-  stderr(): string;
-  stop(): Promise<number>;
-}
-
-async function serve(home: string, databaseUrl: string): Promise<Replica> {
-  const env: Record<string, string> = {
-    PATH: process.env.PATH ?? "/usr/bin:/bin",
-    HOME: home,
-    NO_COLOR: "1",
-    AIRLOCK_HOME: home,
-    AIRLOCK_DATABASE_URL: databaseUrl,
-    AIRLOCK_ADMIN_TOKEN: ADMIN,
-    AIRLOCK_LOG: "warn",
-  };
-  const proc: Subprocess<"ignore", "pipe", "pipe"> = Bun.spawn([await airlockBinary(), "serve", "--listen", "127.0.0.1:0"], { env, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
-  let out = "";
-  let err = "";
-  let onOut = () => {};
-  const pump = async (stream: ReadableStream<Uint8Array>, add: (text: string) => void) => {
-    const decoder = new TextDecoder();
-    for await (const chunk of stream) add(decoder.decode(chunk, { stream: true }));
-  };
-  const drained = Promise.all([
-    pump(proc.stdout, (t) => {
-      out += t;
-      onOut();
-    }),
-    pump(proc.stderr, (t) => {
-      err += t;
-    }),
-  ]);
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`serve did not start in 20 s:\n${out}\n${err}`)), 20_000);
-    onOut = () => {
-      const m = out.match(/listening on (http:\/\/\S+)/);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1]!);
-      }
-    };
-    proc.exited.then((code) => {
-      clearTimeout(timer);
-      reject(new Error(`serve exited with ${code} before listening:\n${out}\n${err}`));
-    });
-  });
-  return {
-    url,
-    stdout: () => out,
-    stderr: () => err,
-    async stop() {
-      if (proc.exitCode === null && proc.signalCode === null) proc.kill("SIGTERM");
-      const code = await proc.exited;
-      await drained;
-      return code;
-    },
-  };
-}
-
-async function api(url: string, method: string, path: string, token: string | null, body?: unknown): Promise<{ status: number; body: any }> {
-  const headers: Record<string, string> = {};
-  if (token) headers.authorization = `Bearer ${token}`;
-  if (body !== undefined) headers["content-type"] = "application/json";
-  const res = await fetch(`${url}${path}`, { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : null };
+function serve(home: string, databaseUrl: string): Promise<SpawnedGateway> {
+  return spawnGateway(["serve", "--listen", "127.0.0.1:0"], { home, env: { AIRLOCK_DATABASE_URL: databaseUrl, AIRLOCK_ADMIN_TOKEN: ADMIN, AIRLOCK_LOG: "warn" } });
 }
 
 const decision = (id: string, sessionId: string, verdict: "allow" | "block") => ({
@@ -99,19 +32,7 @@ const decision = (id: string, sessionId: string, verdict: "allow" | "block") => 
   decided_at: new Date().toISOString(),
 });
 
-if (POSTGRES_BIN === null) test.skip(`airlock serve on PostgreSQL: ${POSTGRES_SKIP_REASON}`, () => {});
-
-describe.skipIf(POSTGRES_BIN === null)("airlock serve on PostgreSQL", () => {
-  let server: PostgresServer;
-
-  beforeAll(async () => {
-    server = await startPostgres();
-  }, 60_000);
-
-  afterAll(async () => {
-    await server?.stop();
-  });
-
+describeWithPostgres("airlock serve on PostgreSQL", (server) => {
   test("two replicas share one store; after a restart the data is there and the audit chain verifies", async () => {
     await using home = await tempDir("airlock-e2e-pg-");
     const db = await server.createDatabase();
@@ -119,7 +40,7 @@ describe.skipIf(POSTGRES_BIN === null)("airlock serve on PostgreSQL", () => {
     const url = db.url.replace("airlock@", `airlock:${password}@`); // trust auth ignores it: it must still never be printed
     const replicas = await Promise.all([serve(home.path, url), serve(home.path, url)]);
     try {
-      const [a, b] = replicas as [Replica, Replica];
+      const [a, b] = replicas as [SpawnedGateway, SpawnedGateway];
       // exactly one replica seeded the store
       expect(replicas.filter((r) => r.stdout().includes("First start: seeded")).length).toBe(1);
       for (const r of replicas) {

@@ -72,7 +72,8 @@ const session = (id: string, over: Partial<NewSession> = {}): NewSession => ({
   token_hash: sha(`session-${id}`),
   ...over,
 });
-const decision = (id: string, over: Partial<DecisionInput> = {}): DecisionInput => ({
+/** a decision as a daemon reports it (session s1, allowed), with `over` on top */
+export const decision = (id: string, over: Partial<DecisionInput> = {}): DecisionInput => ({
   id,
   session_id: "s1",
   role: "default-agent",

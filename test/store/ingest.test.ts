@@ -17,26 +17,7 @@ import type { DecisionBatch } from "../../src/store/types";
 import type { DecisionInput, Store } from "../../src/store/types";
 import { verifyStoreAudit } from "../../src/store/verify";
 import { tempDir } from "../support/tmp";
-import { FakeClock } from "./contract";
-
-const decision = (id: string, over: Partial<DecisionInput> = {}): DecisionInput => ({
-  id,
-  session_id: "s1",
-  role: "default-agent",
-  agent: "claude",
-  tool: "terraform",
-  command: `terraform plan ${id}`,
-  normalized: ["terraform plan"],
-  verdict: "allow",
-  policy: null,
-  rule: null,
-  pattern: null,
-  reason: "no rule matched",
-  source: "shim",
-  cwd: "/work",
-  decided_at: "2026-03-01T09:00:00.000Z",
-  ...over,
-});
+import { decision, FakeClock } from "./contract";
 
 type GroupStore = Store & { ingestDecisionBatches(batches: readonly DecisionBatch[]): Promise<({ ok: true; value: { accepted: number; duplicates: number } } | { ok: false; error: unknown })[]> };
 

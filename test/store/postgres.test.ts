@@ -4,35 +4,18 @@
  * writing at once into one chain, replicas migrating together, reopening, the append-only guards,
  * text PostgreSQL cannot hold, and tampering behind the store's back.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { SQL } from "bun";
 import { AirlockError } from "../../src/protocol/errors";
 import { PG_LATEST_VERSION } from "../../src/store/_pg-migrations";
 import { openPostgresStore } from "../../src/store/postgres";
 import type { DecisionInput, Store } from "../../src/store/types";
 import { verifyStoreAudit } from "../../src/store/verify";
-import { POSTGRES_BIN, POSTGRES_SKIP_REASON, startPostgres, type PostgresServer } from "../support/postgres";
-import { FakeClock, sha, storeContract } from "./contract";
+import { describeWithPostgres } from "../support/postgres";
+import { decision as sessionDecision, FakeClock, sha, storeContract } from "./contract";
 
 const policy = (id: string) => ({ id, name: id, status: "active", blocked_commands: [], rules: [] });
-const decision = (id: string, over: Partial<DecisionInput> = {}): DecisionInput => ({
-  id,
-  session_id: null,
-  role: "default-agent",
-  agent: "claude",
-  tool: "terraform",
-  command: `terraform plan ${id}`,
-  normalized: ["terraform plan"],
-  verdict: "allow",
-  policy: null,
-  rule: null,
-  pattern: null,
-  reason: "no rule matched",
-  source: "shim",
-  cwd: "/work",
-  decided_at: "2026-03-01T09:00:00.000Z",
-  ...over,
-});
+const decision = (id: string, over: Partial<DecisionInput> = {}): DecisionInput => sessionDecision(id, { session_id: null, ...over });
 
 async function codeOf(p: Promise<unknown>): Promise<string> {
   try {
@@ -44,19 +27,7 @@ async function codeOf(p: Promise<unknown>): Promise<string> {
   throw new Error("expected the call to fail");
 }
 
-if (POSTGRES_BIN === null) test.skip(`PostgreSQL store: ${POSTGRES_SKIP_REASON}`, () => {});
-
-describe.skipIf(POSTGRES_BIN === null)("postgres", () => {
-  let server: PostgresServer;
-
-  beforeAll(async () => {
-    server = await startPostgres();
-  }, 60_000);
-
-  afterAll(async () => {
-    await server?.stop();
-  });
-
+describeWithPostgres("postgres", (server) => {
   storeContract("postgres", async (options) => {
     const db = await server.createDatabase();
     const store = await openPostgresStore(db.url, options);

@@ -11,6 +11,7 @@
  * (`POSTGRES_SKIP_REASON`); CI installs Debian's `postgresql` package (.ci/run), whose binaries live
  * in /usr/lib/postgresql/<version>/bin.
  */
+import { afterAll, beforeAll, describe, test } from "bun:test";
 import { SQL } from "bun";
 import { spawn, spawnSync } from "node:child_process";
 import { chownSync, closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync } from "node:fs";
@@ -197,4 +198,31 @@ export async function startPostgres(): Promise<PostgresServer> {
   }
   rmSync(dir, { recursive: true, force: true });
   throw new Error(`PostgreSQL did not start: ${lastError}`);
+}
+
+/**
+ * `describe(name, body)` on a throwaway server: started before the block's tests (60 s allowed),
+ * stopped after them. Without the server binaries the block is skipped, and one skipped test says why.
+ */
+export function describeWithPostgres(name: string, body: (server: PostgresServer) => void): void {
+  if (POSTGRES_BIN === null) test.skip(`${name}: ${POSTGRES_SKIP_REASON}`, () => {});
+  describe.skipIf(POSTGRES_BIN === null)(name, () => {
+    let server: PostgresServer | undefined;
+    beforeAll(async () => {
+      server = await startPostgres();
+    }, 60_000);
+    afterAll(async () => {
+      await server?.stop();
+    });
+    const started = (): PostgresServer => {
+      if (!server) throw new Error("the PostgreSQL server is not started (yet)");
+      return server;
+    };
+    body({
+      url: (database) => started().url(database),
+      createDatabase: () => started().createDatabase(),
+      log: () => started().log(),
+      stop: () => started().stop(),
+    });
+  });
 }
