@@ -9,9 +9,10 @@ import { generateKeyPairs, publicKeys, type KeyPairs } from "../../src/approvals
 import { profileFiles } from "../../src/config/assets";
 import { bootstrapStore, startGateway, type RunningGateway } from "../../src/gateway/server";
 import { loadPolicySources } from "../../src/policy/load";
-import type { ApprovalAction, PairingRecord } from "../../src/protocol/approvals";
+import type { PairingRecord } from "../../src/protocol/approvals";
 import { openSqliteStore } from "../../src/store/sqlite";
 import type { Store } from "../../src/store/types";
+import { actionFor } from "../support/approvals";
 import { seedDocuments } from "../support/gateway";
 import { shellAnalyzer } from "../support/shell";
 import { tempDir, type TempDir } from "../support/tmp";
@@ -46,25 +47,6 @@ export async function pair(call: Call, userToken: string, clientId: string): Pro
   const claimed = await call("POST", "/api/v1/pairings/claim", null, { code: created.body.code, approver: await publicKeys(approver), label: "phone" });
   if (claimed.status !== 200) throw new Error(`claim: ${JSON.stringify(claimed.body)}`);
   return { pairing: claimed.body.pairing, approverToken: claimed.body.approver_token, daemon, approver };
-}
-
-export function actionFor(id: string, expires_at: string, command: string): ApprovalAction {
-  return {
-    v: 1,
-    request_id: id,
-    command,
-    cwd: "/work",
-    agent: "claude",
-    session_id: null,
-    role: "default-agent",
-    tool: command.split(" ")[0]!,
-    policy: "prod-releases",
-    rule: "rules[0]",
-    reason: "prod releases need a human",
-    host: "laptop",
-    requested_at: new Date().toISOString(),
-    expires_at,
-  };
 }
 
 let n = 0;
