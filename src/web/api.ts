@@ -4,6 +4,7 @@
  */
 import { signal } from "@preact/signals";
 import type { ErrorBody, ErrorDetail } from "../protocol/errors";
+import { jsonRequest, readJson, withDetails } from "./fetch-json";
 
 const TOKEN_KEY = "airlock.token";
 const ROLE_KEY = "airlock.role";
@@ -37,25 +38,15 @@ export function describeError(error: unknown): string {
   if (error instanceof ApiError) {
     // a conflict's message already names what is in the way
     if (error.code === "conflict") return error.message;
-    const details = error.details.map((d) => (d.path ? `${d.path}: ${d.message}` : d.message));
-    return details.length > 0 ? `${error.message} (${details.join("; ")})` : error.message;
+    return withDetails(error.message, error.details);
   }
   if (error instanceof TypeError) return "The gateway did not answer. Is it running?";
   return (error as Error)?.message ?? String(error);
 }
 
 export async function request<T>(method: string, path: string, body?: unknown, with_token: string | null = token.value, extra: Record<string, string> = {}): Promise<T> {
-  const headers: Record<string, string> = { accept: "application/json", ...extra };
-  if (with_token) headers.authorization = `Bearer ${with_token}`;
-  if (body !== undefined) headers["content-type"] = "application/json";
-  const res = await fetch(path, { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
-  const text = await res.text();
-  let json: unknown = null;
-  try {
-    json = text ? JSON.parse(text) : null;
-  } catch {
-    json = null;
-  }
+  const res = await fetch(path, jsonRequest(method, with_token, body, extra));
+  const json = await readJson(res);
   if (!res.ok) {
     const err = (json ?? {}) as Partial<ErrorBody>;
     if (res.status === 401 && with_token === token.value && token.value) signOut("Your token was not accepted any more. Sign in again.");
