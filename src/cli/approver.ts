@@ -64,16 +64,19 @@ export const approverCommand = defineCommand({
     if (args._.length > 0) throw new AirlockError("usage", `unexpected argument ${JSON.stringify(args._[0])}; see 'airlock approver --help'`);
     if (args.auto !== undefined && args.auto !== "approve" && args.auto !== "deny") throw new AirlockError("usage", `--auto must be approve or deny, got ${JSON.stringify(args.auto)}`);
     const auto = args.auto as DecisionValue | undefined;
-    if (auto === undefined && !stdinIsTerminal()) throw new AirlockError("usage", "no terminal to ask on: run it in a terminal, or pass --auto approve|deny");
     const env = readEnv();
     const paths = airlockPaths(env);
     const keyPath = args.keys ?? paths.approverKeys;
     const json = Boolean(args.json);
+    // what was typed first, then what is on disk, then whether anyone can answer: nothing is claimed
+    // by an approver that could not answer
+    const code = args.code === undefined ? null : v.safeParse(PairingCodeInput, args.code);
+    if (code && !code.success) throw new AirlockError("usage", `--code ${code.issues[0].message}, got ${JSON.stringify(args.code)}`);
+    if (!code && !readApproverFile(keyPath)) throw new AirlockError("usage", `no approver key file at ${keyPath}: pair first with 'airlock approver --code XXXXXX' (the code comes from 'airlock pair')`);
+    if (auto === undefined && !stdinIsTerminal()) throw new AirlockError("usage", "no terminal to ask on: run it in a terminal, or pass --auto approve|deny");
 
     let file: ApproverFile | null;
-    if (args.code !== undefined) {
-      const code = v.safeParse(PairingCodeInput, args.code);
-      if (!code.success) throw new AirlockError("usage", `--code ${code.issues[0].message}, got ${JSON.stringify(args.code)}`);
+    if (code?.success) {
       const existing = readApproverFile(keyPath);
       if (existing && !args.force) {
         throw new AirlockError("conflict", `${keyPath} already holds the approver of pairing ${existing.pairing_id}; pass --keys OTHER_FILE, or --force to replace it`);

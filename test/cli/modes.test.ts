@@ -163,9 +163,12 @@ describe("without a gateway or daemon", () => {
     expect(existsSync(join(home, "credentials.json"))).toBe(false);
   });
 
-  test("approver: bad --auto, a bad code, no terminal, no key file", async () => {
+  test("approver: bad --auto, a bad code, no key file, then no terminal — what was typed is checked first", async () => {
     expect((await airlock("approver", "--auto", "maybe")).stderr).toContain("--auto must be approve or deny");
-    expect((await airlock("approver")).stderr).toContain("no terminal to ask on");
+    // no key file yet: that is the first thing to fix, even without a terminal
+    expect((await airlock("approver")).stderr).toContain("no approver key file");
+    expect((await airlock("approver", "--code", "12345")).stderr).toContain("--code must be 6 characters");
+    expect((await airlock("approver", "--code", "K7M2QP")).stderr).toContain("no terminal to ask on");
     const bad = await airlock("approver", "--auto", "approve", "--code", "O0I1L!");
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain("--code must be 6 characters");
