@@ -25,7 +25,15 @@ export function createDaemonClient(socket: string): DaemonClient {
           signal: AbortSignal.timeout(timeoutMs),
         } as RequestInit);
       } catch (error) {
-        const why = (error as Error).name === "TimeoutError" ? `no answer within ${timeoutMs} ms` : (error as Error).message;
+        const code = (error as { code?: string }).code;
+        const why =
+          (error as Error).name === "TimeoutError"
+            ? `no answer within ${timeoutMs} ms`
+            : code === "ENOENT"
+              ? "no socket there (the daemon is not running)"
+              : code === "ECONNREFUSED"
+                ? "nothing answers on the socket (the daemon is not running)"
+                : (error as Error).message;
         throw new DaemonUnavailable(`the Airlock daemon is not reachable at ${socket}: ${why}`);
       }
       const text = await res.text();
