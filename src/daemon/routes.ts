@@ -13,6 +13,7 @@
  *   GET  /v1/identity              DaemonIdentity (the daemon's approval keys, created once)
  *   GET|POST|DELETE /v1/pairing    the pairing: shown (404 when none), stored, removed
  *   POST /v1/approvals/:id/wait    WaitRequest → WaitAnswer
+ *   POST /v1/agent-sessions/end    AgentSessionEndRequest → AgentSessionEndResponse (always 200 once the body is valid)
  *
  * Errors are `{ code, message, details }` with the HTTP status of their code. A body that fails
  * validation is a 400 naming each field; a check that fails inside is a block verdict, not a 500.
@@ -20,7 +21,7 @@
 import * as v from "valibot";
 import { jsonPath } from "../policy/load";
 import { StorePairingRequest } from "../protocol/approvals";
-import { CallerSchema, CheckCommandRequest, CheckRequest, CheckToolRequest, CreateSessionRequest, SessionListQuery, SessionUpdateRequest, WaitRequest, type DaemonStatus } from "../protocol/daemon";
+import { AgentSessionEndRequest, CallerSchema, CheckCommandRequest, CheckRequest, CheckToolRequest, CreateSessionRequest, SessionListQuery, SessionUpdateRequest, WaitRequest, type DaemonStatus } from "../protocol/daemon";
 import { AirlockError, type ErrorCode } from "../protocol/errors";
 import type { Approvals } from "./approvals";
 import type { Decider } from "./decide";
@@ -126,6 +127,9 @@ export function createRouter(deps: RouteDeps): (req: Request) => Promise<Respons
         case "/v1/check-tool":
           if (method !== "POST") return methodNotAllowed(method, path, "POST");
           return json(await decider.checkTool(await body(req, CheckToolRequest)));
+        case "/v1/agent-sessions/end":
+          if (method !== "POST") return methodNotAllowed(method, path, "POST");
+          return json(sessions.endAgentSession(await body(req, AgentSessionEndRequest)));
         case "/v1/status":
           if (method !== "GET") return methodNotAllowed(method, path, "GET");
           return json(deps.status());

@@ -4,9 +4,13 @@
  * found by a shim's ancestry walk. Every change is queued in the outbox in the same transaction,
  * so the gateway learns the session (under the same id) before any of its decisions.
  * status: ready → running → exited; revoked comes from the gateway's change feed.
+ *
+ * How implicit sessions end: a hook that sees the agent's own session end (Claude Code and Gemini
+ * CLI `SessionEnd`, Cursor `sessionEnd`) asks `endAgentSession`; as a backstop, `reap` ends every
+ * implicit session whose agent process (found by ancestry at first sight) no longer exists.
  */
 import { timingSafeEqual } from "node:crypto";
-import type { CreateSessionRequest, DaemonSession } from "../protocol/daemon";
+import type { AgentSessionEndRequest, AgentSessionEndResponse, CreateSessionRequest, DaemonSession } from "../protocol/daemon";
 import { AirlockError } from "../protocol/errors";
 import { sessionView, type DaemonDb, type SessionRow, type SessionStatus } from "./db";
 import type { GatewaySessionBody } from "./gateway-api";
@@ -212,6 +216,34 @@ export class Sessions {
     db.enqueue("session.status", { id: row.id, status: "running" });
     this.deps.log.info(`implicit session ${row.id}: ${hookAgent} session ${agentSessionId}${link ? ` (agent process ${link.agent} ${link.pid})` : ""} under role ${row.role}`);
     return row;
+  }
+
+  /**
+   * The agent's own session ended (a hook got its end event): the Airlock session it maps to
+   * becomes exited, queued for the gateway in the same transaction (running first if it was only
+   * ready, as the gateway knows ready → running → exited). Idempotent: an unknown agent session, or
+   * one already exited, changes nothing; a revoked one stays revoked. The agent process may live on
+   * (Claude Code's `/clear`): its shims' next check opens a fresh implicit session, and the same
+   * agent session id coming back (a resume) opens a fresh one too, both with the default role.
+   */
+  endAgentSession(body: AgentSessionEndRequest): AgentSessionEndResponse {
+    const db = this.deps.db;
+    const reason = body.reason ? ` (${body.reason.replaceAll(/[\r\n]+/g, " ")})` : "";
+    let ended = false;
+    const row = db.tx(() => {
+      const current = db.agentSession(body.agent, body.agent_session_id);
+      if (!current || !LIVE.has(current.status)) return current;
+      if (current.status === "ready") db.enqueue("session.status", { id: current.id, status: "running" });
+      db.setSessionStatus(current.id, "exited");
+      db.enqueue("session.status", { id: current.id, status: "exited", exit_code: null });
+      ended = true;
+      return db.session(current.id)!;
+    });
+    if (ended) {
+      this.deps.kick();
+      this.deps.log.info(`session ${row!.id}: ${body.agent} session ${body.agent_session_id} ended${reason}`);
+    }
+    return { ended, session: row ? sessionView(row) : null };
   }
 
   /** Implicit sessions whose agent process is gone: exited (or, when revoked, just closed for lookups). */

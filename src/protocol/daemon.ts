@@ -18,6 +18,8 @@
  *                                  is not the one the keys give)
  *   DELETE /v1/pairing             { removed: true }, or 404 not_found when there was none
  *   POST /v1/approvals/:id/wait    WaitRequest → WaitAnswer (docs/approvals.md, Daemon socket API)
+ *   POST /v1/agent-sessions/end    AgentSessionEndRequest → AgentSessionEndResponse: a hook saw the
+ *                                  agent's session end (Claude Code/Gemini CLI `SessionEnd`)
  */
 import * as v from "valibot";
 
@@ -175,3 +177,25 @@ export const SessionListQuery = v.strictObject({
     "200",
   ),
 });
+
+/**
+ * `POST /v1/agent-sessions/end`: the agent's own session ended (a hook got the agent's end event:
+ * Claude Code `SessionEnd`, Gemini CLI `SessionEnd`, Cursor `sessionEnd`). The Airlock session that
+ * agent session maps to (caller kind `agent_session`) becomes `exited`, here and at the gateway. An
+ * agent session the daemon never saw, or one already exited or revoked, is left as it is: a revoked
+ * session stays revoked (its agent process keeps being blocked). `reason` is the agent's own word
+ * (`clear`, `logout`, `prompt_input_exit`, `exit`, ...), kept for the daemon's log.
+ */
+export const AgentSessionEndRequest = v.strictObject({
+  agent: NonEmpty(128),
+  agent_session_id: NonEmpty(256),
+  reason: v.optional(v.nullable(Text(256))),
+});
+export type AgentSessionEndRequest = v.InferOutput<typeof AgentSessionEndRequest>;
+
+export interface AgentSessionEndResponse {
+  /** true when this call moved the session to exited */
+  ended: boolean;
+  /** the session the agent session maps to (its state after the call), or null when there is none */
+  session: DaemonSession | null;
+}
