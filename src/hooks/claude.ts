@@ -10,9 +10,13 @@
  *      except after a verified approval: the human approved this exact call already, so "allow".
  *      An approval still pending when the wait ends is a deny saying: approve it there, then retry.
  * Any other exit, a crash or a timeout lets the call through, so core.ts turns every failure into a deny.
+ *
+ * `SessionEnd` (the same hooks reference): { session_id, transcript_path, cwd, hook_event_name:
+ * "SessionEnd", reason: "clear" | "resume" | "logout" | "prompt_input_exit" | "bypass_permissions_disabled"
+ * | "other" }. It cannot block; Claude Code ignores its output. Answer: exit 0, nothing on stdout.
  */
 import * as v from "valibot";
-import { approvalPendingText, askText, denyText, HookInputError, Obj, parseWith, Str, type Adapter, type Check, type HookCall, type Outcome } from "./core";
+import { approvalPendingText, askText, denyText, endCallFrom, HookInputError, Obj, parseWith, Str, type Adapter, type Check, type HookCall, type Outcome } from "./core";
 
 const Payload = v.looseObject({ session_id: Str, cwd: Str, hook_event_name: Str, tool_name: Str, tool_input: Obj });
 
@@ -59,6 +63,7 @@ export const claude: Adapter = {
   defaultTimeoutSec: 600,
   parse,
   waitsForApproval: true,
+  end: { event: "SessionEnd", parse: (input) => endCallFrom(input, ["session_id"]), answer: { stdout: "", exitCode: 0 } },
   answer(o: Outcome) {
     // a human approved this exact call on the paired approver: Claude Code's own prompt would ask twice
     if (o.verdict === "allow" && o.approved) return { stdout: decision("allow", `airlock: ${o.reason}`), exitCode: 0 };

@@ -10,6 +10,10 @@
  *      deny → exit 0 and `{"hookSpecificOutput":{"hookEventName":"PreToolUse","permissionDecision":"deny",
  *      "permissionDecisionReason":"..."}}`; require_approval → the same deny, its reason saying approval
  *      is required and how it is requested; allow → nothing.
+ *
+ * No session-end event: Codex's hooks are SessionStart, PreToolUse, PermissionRequest, PostToolUse,
+ * UserPromptSubmit and Stop, and Stop runs at turn scope (developers.openai.com/codex/hooks). A
+ * Codex session linked to its agent process by ancestry ends when that process does (daemon reaper).
  */
 import * as v from "valibot";
 import { claudeStyleChecks } from "./claude";

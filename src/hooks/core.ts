@@ -18,13 +18,20 @@
  * 5 s, at most AIRLOCK_APPROVAL_TIMEOUT); one that cannot (Codex) answers at once. Approved →
  * allow; still pending → a deny telling the agent to have the user approve, then retry (the retry
  * consumes the approval, once); denied or a rejected signature → deny.
+ *
+ * Session end (docs/hooks.md, "Session end"): an adapter whose agent has a session-end event (`end`:
+ * Claude Code and Gemini CLI `SessionEnd`, Cursor `sessionEnd`) recognises it by its event name and
+ * tells the daemon (`POST /v1/agent-sessions/end`), which moves the mapped Airlock session to
+ * exited. Nothing is governed at that point, so this path never fails closed: a malformed end
+ * payload, an unreachable daemon, an internal error or the deadline all give the agent's plain
+ * "nothing to say" answer (exit 0), never a deny. Every other event keeps the fail-closed path.
  */
 import * as v from "valibot";
 import { createDaemonClient, DaemonUnavailable, isCheckResponse } from "../client/daemon";
 import { failModeOf, leanEnv, type LeanEnv } from "../config/lean";
 import { err, out } from "../config/stdio";
 import { blockMessage } from "../protocol/block";
-import type { Caller, CheckApproval, CheckResponse, WaitAnswer } from "../protocol/daemon";
+import type { AgentSessionEndRequest, Caller, CheckApproval, CheckResponse, WaitAnswer } from "../protocol/daemon";
 
 export type HookAgent = "claude" | "codex" | "cursor" | "gemini";
 
@@ -74,6 +81,26 @@ export interface Answer {
   exitCode: number;
 }
 
+/** An agent's session-end payload, understood. */
+export interface EndCall {
+  /** the agent's event (`SessionEnd`, `sessionEnd`) */
+  event: string;
+  /** the agent's own session (conversation) id that ended */
+  sessionId: string;
+  /** the agent's reason, as it sent it (`clear`, `logout`, `prompt_input_exit`, `exit`, ...) */
+  reason: string | null;
+}
+
+/** What an adapter knows about its agent's session-end event. */
+export interface EndEvent {
+  /** the event's `hook_event_name` */
+  event: string;
+  /** the payload → the agent session that ended; throws HookInputError naming the missing field */
+  parse(input: Record<string, unknown>): EndCall;
+  /** what the agent expects back from an end hook (it cannot block anything) */
+  answer: Answer;
+}
+
 export interface Adapter {
   agent: HookAgent;
   /** the agent's name for people: "Claude Code" */
@@ -86,6 +113,8 @@ export interface Adapter {
   answer(outcome: Outcome, call: HookCall | null): Answer;
   /** whether the hook may wait for a human's approval (the agent waits for the hook); else it answers at once */
   waitsForApproval: boolean;
+  /** the agent's session-end event, when its docs give one (Codex has none: its Stop is per turn) */
+  end?: EndEvent;
 }
 
 /** The longest a hook waits for a verdict: the daemon answers in milliseconds, so 10 s means it is hung. */
@@ -116,6 +145,26 @@ export function parseWith<S extends v.GenericSchema>(schema: S, value: unknown, 
   });
   throw new HookInputError(problems.join("; "));
 }
+
+/**
+ * A session-end payload: the agent session is the first of `idFields` that is a non-empty string;
+ * `reason` is kept when it is a string. Nothing else is required: the end of a session is not
+ * judged, only recorded.
+ */
+export function endCallFrom(input: Record<string, unknown>, idFields: readonly string[]): EndCall {
+  const event = String(input.hook_event_name);
+  for (const field of idFields) {
+    const id = input[field];
+    if (typeof id === "string" && id !== "") {
+      const reason = typeof input.reason === "string" && input.reason !== "" ? input.reason : null;
+      return { event, sessionId: id, reason };
+    }
+  }
+  throw new HookInputError(`missing required field ${idFields[0]}`);
+}
+
+/** The longest an end hook waits for the daemon: the agent is shutting down and may not wait at all. */
+export const END_DEADLINE_MS = 3000;
 
 /** `mcp__server__tool`, the name every agent but Cursor already uses for MCP tools. */
 export function mcpName(server: string | null | undefined, tool: string): string {
@@ -289,6 +338,18 @@ export interface HookResult extends Answer {
   stderr: string[];
   /** the outcome the answer renders (for tests and diagnostics) */
   outcome: Outcome;
+  /** for an agent's session-end event: what was told to the daemon and what came of it */
+  end?: EndResult;
+}
+
+export interface EndResult {
+  /** the agent session that ended; null when the payload did not say */
+  sessionId: string | null;
+  reason: string | null;
+  /** true: the mapped session was moved to exited; false: nothing to end (unknown, already exited, revoked, or an explicit session); null: the daemon was not told (malformed input, daemon unreachable, internal error, deadline) */
+  ended: boolean | null;
+  /** why, for diagnostics */
+  note: string;
 }
 
 /**
@@ -298,6 +359,8 @@ export interface HookResult extends Answer {
 export async function hookAnswer(adapter: Adapter, options: HookOptions = {}, inject?: Partial<HookDeps>): Promise<HookResult> {
   let deps: HookDeps | null = null;
   let call: HookCall | null = null;
+  /** set once the input is the agent's session-end event: from then on nothing fails closed */
+  let ending: EndResult | null = null;
   const budget = deadlineMs(adapter, options.timeoutSec);
   let timer: ReturnType<typeof setTimeout> | undefined;
   let outcome: Outcome;
@@ -307,10 +370,10 @@ export async function hookAnswer(adapter: Adapter, options: HookOptions = {}, in
     const d = deps;
     const started = d.now();
     const deadline = new Promise<Outcome>((resolve) => {
-      timer = setTimeout(
-        () => resolve(failure(call ? call.checks.map(displayCheck).join("; ") || call.toolName : "(hook input)", `no verdict within ${budget} ms (the deadline sits inside ${adapter.label}'s hook timeout)`)),
-        budget,
-      );
+      timer = setTimeout(() => {
+        if (ending) return resolve(endOutcome({ ...ending, ended: null, note: `the daemon did not answer within ${budget} ms` }));
+        resolve(failure(call ? call.checks.map(displayCheck).join("; ") || call.toolName : "(hook input)", `no verdict within ${budget} ms (the deadline sits inside ${adapter.label}'s hook timeout)`));
+      }, budget);
     });
     const work = (async (): Promise<Outcome> => {
       const text = await d.readInput();
@@ -320,6 +383,11 @@ export async function hookAnswer(adapter: Adapter, options: HookOptions = {}, in
         json = JSON.parse(text);
       } catch (error) {
         throw new HookInputError(`the input is not JSON: ${(error as Error).message}`);
+      }
+      const end = adapter.end;
+      if (end && json !== null && typeof json === "object" && !Array.isArray(json) && (json as Record<string, unknown>).hook_event_name === end.event) {
+        ending = { sessionId: null, reason: null, ended: null, note: "" };
+        return endOutcome(await endSession(adapter, end, json as Record<string, unknown>, d, ending, Math.min(END_DEADLINE_MS, Math.max(1, Math.floor(budget - (d.now() - started))))));
       }
       call = adapter.parse(json);
       if (d.env.hookFault === "throw") throw new Error("injected internal error (AIRLOCK_TEST_HOOK_FAULT=throw)");
@@ -346,6 +414,7 @@ export async function hookAnswer(adapter: Adapter, options: HookOptions = {}, in
       // the strictest verdict wins; among equals, the first check
       return answers.reduce((a, b) => (RANK[b.verdict] > RANK[a.verdict] ? b : a));
     })().catch((error: unknown): Outcome => {
+      if (ending) return endOutcome({ ...ending, ended: null, note: `internal error: ${error instanceof Error ? error.message : String(error)}` });
       const subject = call ? call.checks.map(displayCheck).join("; ") || call.toolName : "(hook input)";
       if (error instanceof HookInputError) return failure(subject, `malformed ${adapter.label} hook input: ${error.message}`);
       if (error instanceof DaemonUnavailable) return failure(subject, error.message);
@@ -353,15 +422,66 @@ export async function hookAnswer(adapter: Adapter, options: HookOptions = {}, in
     });
     outcome = await Promise.race([work, deadline]);
     if (timer !== undefined) clearTimeout(timer);
+    if (ending) return endAnswer(adapter, outcome);
     if (outcome.verdict === "require_approval" && outcome.approval && adapter.waitsForApproval) {
       outcome = await awaitApproval(outcome, d, approvalWaitMs(adapter, d.env, options.timeoutSec) - (d.now() - started));
     }
   } catch (error) {
+    if (ending) return endAnswer(adapter, endOutcome({ ...(ending as EndResult), ended: null, note: `internal error: ${error instanceof Error ? error.message : String(error)}` }));
     outcome = failure("(hook input)", `internal error while checking: ${error instanceof Error ? error.message : String(error)}`);
   } finally {
     if (timer !== undefined) clearTimeout(timer);
   }
   return answerWith(adapter, outcome, call, deps);
+}
+
+// ------------------------------------------------------------------ session end
+
+type EndOutcome = Outcome & { end: EndResult };
+
+function endOutcome(r: EndResult): EndOutcome {
+  return { verdict: "allow", subject: "(session end)", reason: r.note, policy: null, rule: null, role: null, session: null, decision: null, failure: false, end: r };
+}
+
+/**
+ * The agent's session ended: tell the daemon, within `timeoutMs`. Never throws. `state` is filled in
+ * as the payload is understood, so a deadline that strikes mid-request still reports the session.
+ */
+async function endSession(adapter: Adapter, end: EndEvent, input: Record<string, unknown>, d: HookDeps, state: EndResult, timeoutMs: number): Promise<EndResult> {
+  let e: EndCall;
+  try {
+    e = end.parse(input);
+  } catch (error) {
+    return { ...state, note: `malformed ${adapter.label} ${end.event} input: ${(error as Error).message}` };
+  }
+  state.sessionId = e.sessionId;
+  state.reason = e.reason;
+  if (d.env.sessionId && d.env.sessionToken) {
+    // `airlock run` owns its explicit session: it ends when the command it started exits
+    return { ...state, ended: false, note: `the explicit session ${d.env.sessionId} of airlock run ends when its command exits` };
+  }
+  try {
+    if (d.env.hookFault === "throw") throw new Error("injected internal error (AIRLOCK_TEST_HOOK_FAULT=throw)");
+    const body: AgentSessionEndRequest = { agent: adapter.agent, agent_session_id: e.sessionId, reason: e.reason };
+    const answer = (await d.request("/v1/agent-sessions/end", body, timeoutMs)) as { ended?: unknown; session?: { id?: unknown; status?: unknown } | null } | null;
+    if (typeof answer?.ended !== "boolean") return { ...state, note: "the daemon's answer is not an end result" };
+    const s = answer.session;
+    const note = answer.ended
+      ? `session ${String(s?.id)} exited`
+      : s
+        ? `session ${String(s.id)} is ${String(s.status)} already: nothing to end`
+        : `no Airlock session for ${adapter.label} session ${e.sessionId}: nothing to end`;
+    return { ...state, ended: answer.ended, note };
+  } catch (error) {
+    return { ...state, note: error instanceof DaemonUnavailable ? error.message : `internal error: ${error instanceof Error ? error.message : String(error)}` };
+  }
+}
+
+/** The end event's answer: the agent's plain one whatever happened; only malformed input leaves a warning on stderr. */
+function endAnswer(adapter: Adapter, outcome: Outcome): HookResult {
+  const end = (outcome as Partial<EndOutcome>).end ?? { sessionId: null, reason: null, ended: null, note: outcome.reason };
+  const stderr = end.note.startsWith("malformed ") ? [`airlock: warning: ${end.note}; the Airlock session (if any) ends when its agent process does`] : [];
+  return { ...adapter.end!.answer, stderr, outcome, end };
 }
 
 function answerWith(adapter: Adapter, outcome: Outcome, call: HookCall | null, deps: HookDeps | null): HookResult {

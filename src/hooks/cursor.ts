@@ -9,9 +9,14 @@
  * Out: exit 0 and `{"permission":"allow"|"deny"|"ask","user_message":"...","agent_message":"..."}`.
  *      Allow must be said (`{"permission":"allow"}`): with `failClosed: true`, a hook that prints
  *      nothing is refused. beforeReadFile has no ask: require_approval is a deny saying so.
+ *
+ * `sessionEnd`: the reference lists it among the agent hooks ("session lifecycle management") and
+ * every event carries `conversation_id`; its own fields are not spelled out there, so Airlock reads
+ * only the conversation (`conversation_id`, else `session_id`) and a `reason` string if one is
+ * given, and answers `{}`. `install --agent cursor` does not register it (docs/agents.md).
  */
 import * as v from "valibot";
-import { approvalDenyText, approvalPendingText, askText, denyText, HookInputError, mcpName, parseWith, Str, userLine, type Adapter, type Check, type HookCall, type Outcome } from "./core";
+import { approvalDenyText, approvalPendingText, askText, denyText, endCallFrom, HookInputError, mcpName, parseWith, Str, userLine, type Adapter, type Check, type HookCall, type Outcome } from "./core";
 
 const Base = v.looseObject({ hook_event_name: Str, conversation_id: Str });
 
@@ -92,6 +97,7 @@ export const cursor: Adapter = {
   defaultTimeoutSec: 30,
   parse,
   waitsForApproval: true,
+  end: { event: "sessionEnd", parse: (input) => endCallFrom(input, ["conversation_id", "session_id"]), answer: { stdout: "{}", exitCode: 0 } },
   answer(o: Outcome, call: HookCall | null) {
     if (o.verdict === "allow") return { stdout: JSON.stringify({ permission: "allow" }), exitCode: 0 };
     if (o.verdict === "require_approval" && o.approval) {

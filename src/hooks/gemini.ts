@@ -8,9 +8,13 @@
  *      (`reason` goes to the model as the tool error, `systemMessage` to the user); require_approval →
  *      `{"decision":"ask",...}` (forces Gemini CLI's confirmation prompt: google-gemini/gemini-cli#21146);
  *      allow → `{}` (no opinion: Gemini CLI's own confirmation rules still apply).
+ *
+ * `SessionEnd` (the same reference): the base fields plus `reason` ("exit" | "clear" | "logout" |
+ * "prompt_input_exit" | "other"); best effort, Gemini CLI does not wait for it and ignores flow
+ * control. Answer: exit 0 and `{}` (stdout must be JSON alone).
  */
 import * as v from "valibot";
-import { approvalPendingText, askText, denyText, HookInputError, mcpName, Obj, parseWith, Str, userLine, type Adapter, type Check, type HookCall, type Outcome } from "./core";
+import { approvalPendingText, askText, denyText, endCallFrom, HookInputError, mcpName, Obj, parseWith, Str, userLine, type Adapter, type Check, type HookCall, type Outcome } from "./core";
 
 const Payload = v.looseObject({ session_id: Str, cwd: Str, hook_event_name: Str, tool_name: Str, tool_input: Obj });
 
@@ -48,6 +52,7 @@ export const gemini: Adapter = {
   defaultTimeoutSec: 60,
   parse,
   waitsForApproval: true,
+  end: { event: "SessionEnd", parse: (input) => endCallFrom(input, ["session_id"]), answer: { stdout: "{}", exitCode: 0 } },
   answer(o: Outcome) {
     if (o.verdict === "allow") return { stdout: "{}", exitCode: 0 };
     if (o.verdict === "require_approval" && o.approval) return { stdout: JSON.stringify({ decision: "deny", reason: approvalPendingText(o), systemMessage: userLine(o) }), exitCode: 0 };

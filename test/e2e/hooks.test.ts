@@ -347,3 +347,68 @@ test("hook and shim decisions of one agent run land in one session at the gatewa
     ["shim", "allow", "terraform plan"],
   ]);
 });
+
+describe("the agent's session end closes the Airlock session (SessionEnd)", () => {
+  const gatewayStatus = async (id: string, status: string) =>
+    waitFor(`session ${id} ${status} at the gateway`, async () => {
+      const r = await api(w, "GET", `/api/v1/sessions/${id}`);
+      return r.status === 200 && r.body.status === status ? r.body : null;
+    });
+
+  for (const agent of ["claude", "gemini"] as const) {
+    test(`${agent}: a tool call opens the session (running); SessionEnd ends it here and at the gateway; a second SessionEnd is a no-op`, async () => {
+      const name = agent === "claude" ? "pretooluse-bash-terraform-plan" : "beforetool-run-shell-git-status";
+      const input = JSON.parse(fixture(agent, name));
+      input.session_id = `e2e-end-${agent}`;
+      expectAnswer(agent, await hook(agent, JSON.stringify(input)), "allow", "");
+      const opened = ((await sock(w, "GET", "/v1/sessions")).body.items as { id: string; agent_session_id: string | null; status: string }[]).filter((s) => s.agent_session_id === input.session_id);
+      expect(opened).toHaveLength(1);
+      expect(opened[0]!.status).toBe("running");
+      await gatewayStatus(opened[0]!.id, "running");
+
+      const end = { session_id: input.session_id, transcript_path: input.transcript_path ?? "", cwd: input.cwd, hook_event_name: "SessionEnd", reason: agent === "claude" ? "prompt_input_exit" : "exit" };
+      const quiet = agent === "claude" ? "" : "{}\n";
+      for (let i = 0; i < 2; i++) {
+        const r = await hook(agent, JSON.stringify(end), {}, ["--timeout", "10"]);
+        expect({ code: r.code, stdout: r.stdout, stderr: r.stderr }).toEqual({ code: 0, stdout: quiet, stderr: "" });
+        expect((await sock(w, "GET", `/v1/sessions/${opened[0]!.id}`)).body.status).toBe("exited");
+      }
+      const atGateway = await gatewayStatus(opened[0]!.id, "exited");
+      expect(atGateway).toMatchObject({ agent, status: "exited" });
+      // exactly one session for that agent session, still: the second end opened nothing
+      const after = ((await sock(w, "GET", "/v1/sessions")).body.items as { agent_session_id: string | null }[]).filter((s) => s.agent_session_id === input.session_id);
+      expect(after).toHaveLength(1);
+    });
+  }
+
+  test("through the Claude Code plugin's wrapper: exit 0, nothing on stdout", async () => {
+    const input = JSON.parse(fixture("claude", "pretooluse-edit-source"));
+    input.session_id = "e2e-end-plugin";
+    expectAnswer("claude", await hook("claude", JSON.stringify(input)), "allow", "");
+    const wrapper = join(import.meta.dir, "..", "..", "shims", "claude-code", "hooks", "airlock-hook");
+    const end = JSON.stringify({ session_id: "e2e-end-plugin", transcript_path: "", cwd: "/home/dev/project", hook_event_name: "SessionEnd", reason: "clear" });
+    const r = await run([], { exe: wrapper, env: { ...w.env, AIRLOCK_BIN: w.bin }, stdin: end });
+    expect({ code: r.code, stdout: r.stdout, stderr: r.stderr }).toEqual({ code: 0, stdout: "", stderr: "" });
+    const s = ((await sock(w, "GET", "/v1/sessions")).body.items as { agent_session_id: string | null; status: string }[]).find((x) => x.agent_session_id === "e2e-end-plugin");
+    expect(s?.status).toBe("exited");
+  });
+
+  test("an unknown agent session, the daemon down, or a malformed end payload: exit 0, never a deny", async () => {
+    const end = (id: string) => JSON.stringify({ session_id: id, transcript_path: "", cwd: "/w", hook_event_name: "SessionEnd", reason: "other" });
+    const unknown = await hook("claude", end("e2e-never-seen"));
+    expect({ code: unknown.code, stdout: unknown.stdout, stderr: unknown.stderr }).toEqual({ code: 0, stdout: "", stderr: "" });
+    const down = await hook("claude", end("e2e-daemon-down"), { AIRLOCK_SOCKET: join(w.dir, "no-daemon-here.sock") });
+    expect({ code: down.code, stdout: down.stdout, stderr: down.stderr }).toEqual({ code: 0, stdout: "", stderr: "" });
+    const geminiDown = await hook("gemini", end("e2e-daemon-down"), { AIRLOCK_SOCKET: join(w.dir, "no-daemon-here.sock") });
+    expect({ code: geminiDown.code, stdout: geminiDown.stdout }).toEqual({ code: 0, stdout: "{}\n" });
+    const malformed = await hook("claude", JSON.stringify({ hook_event_name: "SessionEnd", cwd: "/w" }));
+    expect(malformed.code).toBe(0);
+    expect(malformed.stdout).toBe("");
+    expect(malformed.stderr).toContain("airlock: warning: malformed Claude Code SessionEnd input: missing required field session_id");
+    // a malformed tool call is still the deny, with the daemon down too
+    const bad = JSON.parse(fixture("claude", "pretooluse-bash-terraform-plan"));
+    delete bad.tool_input.command;
+    const denied = await hook("claude", JSON.stringify(bad), { AIRLOCK_SOCKET: join(w.dir, "no-daemon-here.sock") });
+    expect(JSON.parse(denied.stdout).hookSpecificOutput.permissionDecision).toBe("deny");
+  });
+});
