@@ -10,6 +10,13 @@
  *   - is idempotent: a second run with the same binary changes nothing;
  *   - records what it added in $AIRLOCK_HOME/install.json, which is all uninstall removes.
  *
+ * Where the agent has a session-end event its docs confirm (Claude Code and Gemini CLI
+ * `SessionEnd`), install also registers the same command for it, so the Airlock session a hook
+ * opened is closed when the agent's session ends (docs/hooks.md, "Sessions"). Cursor documents a
+ * `sessionEnd` too, but not its payload, and some Cursor versions refuse a hooks.json with an event
+ * they do not know ("Unknown hook type"), which would take the blocking hooks down with it: not
+ * registered there. Codex has none (its Stop is per turn).
+ *
  * The hook command fails closed: `airlock hook` answers with exit 0 (JSON) or exit 2 (block); a
  * missing binary, a crash or any other exit would let the agent's call through, so the command
  * turns every other exit into exit 2 with a reason.
@@ -24,6 +31,12 @@ import { arrayAt, deepEqual, hasEntry, insertEntry, parseJson, removeInsertions,
 /** Seconds an agent waits for `airlock hook` (the hook's own deadline is well inside it). */
 /** (120: a require_approval verdict waits up to about 115 s for the paired approver, docs/approvals.md) */
 export const HOOK_TIMEOUT_SECONDS = 120;
+
+/** Seconds an agent gives the session-end hook: it only tells the daemon (milliseconds; at most 3 s inside). */
+export const SESSION_END_TIMEOUT_SECONDS = 10;
+
+/** The agents whose session-end event install registers, and its name there. */
+export const SESSION_END_EVENTS: Readonly<Partial<Record<AgentName, string>>> = { claude: "SessionEnd", gemini: "SessionEnd" };
 
 /**
  * Tool-name matchers. Claude Code, Codex and Gemini CLI read a matcher with any character other
@@ -100,7 +113,10 @@ export function desiredEntries(agent: AgentName, binary: string): DesiredEntry[]
   const command = hookCommand(binary, agent);
   switch (agent) {
     case "claude":
-      return [{ path: ["hooks", "PreToolUse"], entry: claudeEntry(binary) }];
+      return [
+        { path: ["hooks", "PreToolUse"], entry: claudeEntry(binary) },
+        { path: ["hooks", "SessionEnd"], entry: claudeSessionEndEntry(binary) },
+      ];
     case "codex":
       return [{ path: ["hooks", "PreToolUse"], entry: codexEntry(binary) }];
     case "cursor":
@@ -114,12 +130,24 @@ export function desiredEntries(agent: AgentName, binary: string): DesiredEntry[]
             hooks: [{ type: "command", command, name: "airlock", timeout: HOOK_TIMEOUT_SECONDS * 1000, description: "Airlock policy checkpoint" }],
           },
         },
+        {
+          // no matcher: a lifecycle event's matcher is an exact string, and every reason ends the session
+          path: ["hooks", "SessionEnd"],
+          entry: {
+            hooks: [{ type: "command", command, name: "airlock-session-end", timeout: SESSION_END_TIMEOUT_SECONDS * 1000, description: "Airlock: close the Airlock session of this Gemini CLI session" }],
+          },
+        },
       ];
   }
 }
 
 export function claudeEntry(binary: string): unknown {
   return { matcher: CLAUDE_MATCHER, hooks: [{ type: "command", command: hookCommand(binary, "claude"), timeout: HOOK_TIMEOUT_SECONDS }] };
+}
+
+/** Claude Code's SessionEnd: no matcher (every reason: clear, resume, logout, prompt_input_exit, ...). */
+export function claudeSessionEndEntry(binary: string): unknown {
+  return { hooks: [{ type: "command", command: hookCommand(binary, "claude"), timeout: SESSION_END_TIMEOUT_SECONDS }] };
 }
 
 export function codexEntry(binary: string): { matcher: string; hooks: { type: string; command: string; timeout: number; statusMessage: string }[] } {

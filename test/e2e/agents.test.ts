@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import * as v from "valibot";
-import { CLAUDE_MATCHER, CODEX_MATCHER, CURSOR_HOOKS, GEMINI_MATCHER, HOOK_TIMEOUT_SECONDS, hookCommand } from "../../src/cli/_agents";
+import { CLAUDE_MATCHER, CODEX_MATCHER, CURSOR_HOOKS, GEMINI_MATCHER, HOOK_TIMEOUT_SECONDS, hookCommand, SESSION_END_EVENTS, SESSION_END_TIMEOUT_SECONDS } from "../../src/cli/_agents";
 import { canaryPayload, isDeny } from "../../src/cli/doctor";
 import { PROTECTED_TOOLS } from "../../src/shim/tools";
 import pkg from "../../package.json" with { type: "json" };
@@ -78,10 +78,10 @@ const USER_FILES: Record<string, { path: string; text: string }> = {
 };
 
 const PATHS: Record<string, string[][]> = {
-  claude: [["hooks", "PreToolUse"]],
+  claude: [["hooks", "PreToolUse"], ["hooks", "SessionEnd"]],
   codex: [["hooks", "PreToolUse"]],
   cursor: CURSOR_HOOKS.map((h) => ["hooks", h.event]),
-  gemini: [["hooks", "BeforeTool"]],
+  gemini: [["hooks", "BeforeTool"], ["hooks", "SessionEnd"]],
 };
 
 function arrayAt(value: any, path: string[]): any[] {
@@ -255,6 +255,47 @@ describe("install --agent / uninstall --agent", () => {
     expect(existsSync(file)).toBe(false);
   });
 
+  test("the session-end entries: Claude Code and Gemini CLI SessionEnd run the same hook command, no matcher, a short timeout; none for Codex and Cursor", async () => {
+    expect(SESSION_END_EVENTS).toEqual({ claude: "SessionEnd", gemini: "SessionEnd" });
+    await using h = await home();
+    expect((await run(["install", "--agent", "all"], { env: h.env })).code).toBe(0);
+    const claude = JSON.parse(read(join(h.dir, ".claude", "settings.json")));
+    expect(claude.hooks.SessionEnd).toEqual([{ hooks: [{ type: "command", command: hookCommand(BIN, "claude"), timeout: SESSION_END_TIMEOUT_SECONDS }] }]);
+    const gemini = JSON.parse(read(join(h.dir, ".gemini", "settings.json")));
+    expect(Object.keys(gemini.hooks)).toEqual(["BeforeTool", "SessionEnd"]);
+    expect(gemini.hooks.SessionEnd).toEqual([
+      { hooks: [{ type: "command", command: hookCommand(BIN, "gemini"), name: "airlock-session-end", timeout: SESSION_END_TIMEOUT_SECONDS * 1000, description: "Airlock: close the Airlock session of this Gemini CLI session" }] },
+    ]);
+    expect(Object.keys(JSON.parse(read(join(h.dir, ".codex", "hooks.json"))).hooks)).toEqual(["PreToolUse"]);
+    expect(Object.keys(JSON.parse(read(join(h.dir, ".cursor", "hooks.json"))).hooks)).toEqual(CURSOR_HOOKS.map((c) => c.event));
+
+    // the installed command answers a SessionEnd with exit 0 and the agent's plain answer (no daemon here: silent)
+    for (const [agent, quiet] of [["claude", ""], ["gemini", "{}\n"]] as const) {
+      const end = JSON.stringify({ session_id: "s", transcript_path: "", cwd: h.dir, hook_event_name: "SessionEnd", reason: "exit" });
+      const p = Bun.spawnSync(["/bin/sh", "-c", hookCommand(BIN, agent)], { stdin: new TextEncoder().encode(end), env: { ...h.env, PATH: "/usr/bin:/bin" }, stdout: "pipe", stderr: "pipe" });
+      expect({ agent, code: p.exitCode, stdout: p.stdout.toString(), stderr: p.stderr.toString() }).toEqual({ agent, code: 0, stdout: quiet, stderr: "" });
+    }
+
+    // an install that predates the session-end entry (PreToolUse only): the last insertion cut out again
+    const file = join(h.dir, ".claude", "settings.json");
+    const manifestFile = join(h.env.AIRLOCK_HOME!, "install.json");
+    const manifest = JSON.parse(read(manifestFile));
+    const [pre, sessionEnd] = manifest.agents.claude.insertions;
+    expect([pre.path, sessionEnd.path]).toEqual([["hooks", "PreToolUse"], ["hooks", "SessionEnd"]]);
+    writeFileSync(file, read(file).replace(sessionEnd.snippet, ""));
+    expect(Object.keys(JSON.parse(read(file)).hooks)).toEqual(["PreToolUse"]);
+    manifest.agents.claude.insertions = [pre];
+    writeFileSync(manifestFile, JSON.stringify(manifest));
+    const doctor = await run(["doctor"], { env: h.env });
+    expect(doctor.stdout).toMatch(/^fail {2}claude hook +.*settings\.json has no Airlock hook at hooks\.SessionEnd\n +fix: airlock install --agent claude/m);
+    expect((await run(["install", "--agent", "claude"], { env: h.env })).code).toBe(0);
+    const upgraded = JSON.parse(read(file));
+    expect(upgraded.hooks.PreToolUse).toHaveLength(1);
+    expect(upgraded.hooks.SessionEnd).toEqual(claude.hooks.SessionEnd);
+    expect((await run(["uninstall", "--agent", "claude"], { env: h.env })).code).toBe(0);
+    expect(existsSync(file)).toBe(false);
+  });
+
   test("an unknown agent is a usage error", async () => {
     await using h = await home();
     const r = await run(["install", "--agent", "vim"], { env: h.env });
@@ -362,6 +403,9 @@ describe("the Claude Code plugin (shims/claude-code)", () => {
     expect(statSync(join(PLUGIN, "hooks", "airlock-hook")).mode & 0o111).toBe(0o111);
     // the wrapper tells the hook the same timeout, so its own deadline falls well inside it
     expect(read(join(PLUGIN, "hooks", "airlock-hook"))).toContain(`"$airlock" hook claude --timeout ${HOOK_TIMEOUT_SECONDS}\n`);
+    // SessionEnd: the same wrapper, every reason (no matcher), the timeout install --agent claude gives it
+    expect(Object.keys(hooks.hooks)).toEqual(["PreToolUse", "SessionEnd"]);
+    expect(hooks.hooks.SessionEnd).toEqual([{ hooks: [{ type: "command", command: '"${CLAUDE_PLUGIN_ROOT}/hooks/airlock-hook"', timeout: SESSION_END_TIMEOUT_SECONDS }] }]);
   });
 
   test("the other agents' matchers are anchored regular expressions over their tool names", () => {
