@@ -17,6 +17,7 @@
 import { defineCommand } from "citty";
 import { realpathSync } from "node:fs";
 import { dirname } from "node:path";
+import { createDaemonClient } from "../client/daemon";
 import { createGatewayClient } from "../client/gateway";
 import type { AgentName } from "../config/agent-files";
 import { readEnv } from "../config/env";
@@ -113,9 +114,12 @@ async function checkDaemonAndGateway(paths: AirlockPaths): Promise<Check[]> {
 }
 
 /** Each agent's own hook payload for `terraform apply`, as recorded in the agents' hook references. */
+/** the agent session id of every canary call: one implicit session per agent, ended after the canary */
+export const CANARY_SESSION = "airlock-doctor-canary";
+
 export function canaryPayload(agent: AgentName, cwd: string): unknown {
   const command = "terraform apply";
-  const session = "airlock-doctor-canary";
+  const session = CANARY_SESSION;
   switch (agent) {
     case "claude":
       return { session_id: session, transcript_path: "", cwd, hook_event_name: "PreToolUse", permission_mode: "default", tool_name: "Bash", tool_input: { command, description: "airlock doctor canary" }, tool_use_id: "toolu_airlock_doctor_canary" };
@@ -151,7 +155,22 @@ export function isDeny(agent: AgentName, code: number, stdout: string, stderr = 
   }
 }
 
-async function canary(agent: AgentName, binary: string): Promise<Check> {
+/** the canary's implicit session is ended at once, like the agent's own session end would (best effort) */
+async function endCanarySession(agent: AgentName, paths: AirlockPaths): Promise<void> {
+  try {
+    await createDaemonClient(paths.socket).request("POST", "/v1/agent-sessions/end", { agent, agent_session_id: CANARY_SESSION, reason: "airlock doctor canary" }, 2000);
+  } catch {
+    // a daemon that is gone has no session to end; the canary check already said so
+  }
+}
+
+async function canary(agent: AgentName, binary: string, paths: AirlockPaths): Promise<Check> {
+  const check = await canaryCheck(agent, binary);
+  await endCanarySession(agent, paths);
+  return check;
+}
+
+async function canaryCheck(agent: AgentName, binary: string): Promise<Check> {
   const name = `${agent} canary`;
   const payload = JSON.stringify(canaryPayload(agent, process.cwd()));
   // a fresh implicit session, not the caller's (doctor may run inside a governed agent)
@@ -185,7 +204,7 @@ export async function runDoctor(): Promise<{ ok: boolean; checks: Check[] }> {
     const hook = inspectAgent(agent, binary, manifest!.agents![agent]);
     const codexNote = agent === "codex" && hook.ok ? " (Codex runs it once trusted in /hooks)" : "";
     checks.push({ name: `${agent} hook`, ok: hook.ok, detail: hook.detail + codexNote, ...(hook.ok ? {} : { fix: `airlock install --agent ${agent}` }) });
-    checks.push(await canary(agent, binary));
+    checks.push(await canary(agent, binary, paths));
   }
   return { ok: checks.every((c) => c.ok), checks };
 }

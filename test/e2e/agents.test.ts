@@ -15,7 +15,7 @@ import { PROTECTED_TOOLS } from "../../src/shim/tools";
 import pkg from "../../package.json" with { type: "json" };
 import { airlockBinary, ROOT, run } from "../support/binary";
 import { tempDir } from "../support/tmp";
-import { disposeWorlds, enroll, sock, startDaemon, startGateway, world, type World } from "../support/world";
+import { api, disposeWorlds, enroll, sock, startDaemon, startGateway, world, type World } from "../support/world";
 
 const PLUGIN = join(ROOT, "shims", "claude-code");
 let BIN: string;
@@ -653,6 +653,15 @@ describe("airlock doctor", () => {
       for (const c of canaries) expect(c).toEqual({ name: c.name, ok: true, detail: "terraform apply → deny" });
       expect(doc.ok).toBe(true);
       expect(r.code).toBe(0);
+      // the canaries' implicit sessions reach the gateway ended, not left running
+      let states: string[] = [];
+      for (let i = 0; i < 100; i++) {
+        states = (await api(w, "GET", "/api/v1/sessions")).body.items.map((x: { agent: string; status: string }) => `${x.agent}:${x.status}`).sort();
+        if (states.length > 0 && states.every((x) => x.endsWith(":exited"))) break;
+        await Bun.sleep(100);
+      }
+      expect(states.length).toBeGreaterThan(0);
+      expect(states.filter((x) => !x.endsWith(":exited"))).toEqual([]);
     } else {
       for (const c of canaries) {
         expect(c.ok).toBe(false);
