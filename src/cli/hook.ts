@@ -14,9 +14,14 @@ Agent hook handler: reads the agent's hook JSON on stdin and answers on stdout i
 protocol (Claude Code PreToolUse, Codex PreToolUse, Cursor beforeShellExecution/beforeMCPExecution/
 beforeReadFile/preToolUse, Gemini CLI BeforeTool). Shell commands are checked as whole strings by the
 daemon; file edits and MCP calls against the role's tool rules (docs/policies.md, Tool rules).
+A session-end event (Claude Code and Gemini CLI SessionEnd, Cursor sessionEnd) ends the Airlock
+session the agent's session maps to, and never blocks.
 
-  --timeout SECONDS   the timeout the agent's hook config gives this hook; Airlock answers within
-                      80% of it (at most 10 s). Default: the agent's documented default.
+  --timeout SECONDS   the timeout the agent's hook config gives this hook (installed: 120). A check
+                      answers within 80% of it (at most 10 s); a command that needs approval waits
+                      for the paired approver until 5 s before it (Codex: denies at once with the
+                      reason; its retry after the approval goes through, docs/approvals.md).
+                      Default: the agent's documented default.
 
 Any failure (bad input, daemon down, internal error, deadline) is the agent's deny, unless
 config.json sets "fail_mode": "open".
