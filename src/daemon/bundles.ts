@@ -78,9 +78,13 @@ export class BundleCache {
     this.deps = deps;
   }
 
+  private lastAuto: { list: readonly string[]; key: string } | null = null;
+
+  /** the auto-approve patterns and their cache key (the same list object → the same key, no join) */
   private autoKey(): { list: readonly string[]; key: string } {
     const list = this.deps.autoApprove();
-    return { list, key: list.join("\u0000") };
+    if (this.lastAuto?.list !== list) this.lastAuto = { list, key: list.join("\u0000") };
+    return this.lastAuto;
   }
 
   private compile(roleId: string, loaded: LoadedPolicies, autoApprove: readonly string[]): CompiledPolicySet {

@@ -118,6 +118,20 @@ export function configReader(path: string, log: Logger): () => ConfigFile {
   };
 }
 
+/** `derive(config)`, computed again only when config.json was re-read (a new object) */
+function memoByConfig<T>(config: () => ConfigFile, derive: (c: ConfigFile) => T): () => T {
+  let from: ConfigFile | null = null;
+  let value!: T;
+  return () => {
+    const c = config();
+    if (c !== from) {
+      from = c;
+      value = derive(c);
+    }
+    return value;
+  };
+}
+
 export function loadSeed(): LoadedPolicies {
   const loaded = loadPolicySources(seedPolicyFiles());
   if (errorCount(loaded.problems) > 0) {
@@ -142,7 +156,7 @@ export function createDaemon(deps: DaemonDeps): Daemon {
     db,
     profiles: deps.profiles,
     seed: deps.seed ?? loadSeed,
-    autoApprove: () => autoApprovePatterns(config().auto_approve),
+    autoApprove: memoByConfig(config, (c) => autoApprovePatterns(c.auto_approve)),
     startedAt: startedAt.getTime(),
   });
   const sync = new Sync({
