@@ -32,6 +32,9 @@ console.log("\n## approvals (compiled gateway and daemon, headless approver in p
 await benchApprovals();
 console.log("\n## store (SQLite, in process)");
 await benchStore();
+// the store bench leaves about a gigabyte of dirty pages behind: let the disk catch up first, so
+// the gateway's WAL commits are not measured against another benchmark's writeback
+Bun.spawnSync(["sync"]);
 console.log("\n## gateway (compiled binary, HTTP on loopback)");
 await benchGateway();
 console.log("\n## admin UI (compiled gateway, Debian's Chromium, 100,000 decisions)");
