@@ -29,7 +29,9 @@ export async function jsonBody<S extends v.GenericSchema>(c: Context, schema: S)
   }
   let raw: unknown;
   try {
-    raw = JSON.parse(await c.req.text());
+    // parsed from the bytes in one step (Hono's text() decodes to a string first); through Hono when
+    // something already read the body
+    raw = c.req.raw.bodyUsed ? await c.req.json() : await c.req.raw.json();
   } catch (error) {
     if ((error as { status?: number }).status === 413) throw error;
     throw new AirlockError("invalid_input", `the body is not valid JSON: ${(error as Error).message}`, [{ path: "body", message: "malformed JSON" }]);

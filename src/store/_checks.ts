@@ -123,6 +123,10 @@ export interface ValidDecision {
  */
 export function validDecisions(decisions: DecisionInput[], text?: (s: string) => string): ValidDecision[] {
   if (!Array.isArray(decisions)) throw invalid("decisions", "decisions must be an array");
+  // a batch's decisions often share their decided_at: the last one's normalized form is reused
+  // for the same text (the same string always normalizes to the same time)
+  let lastAt: unknown;
+  let lastIso = "";
   return decisions.map((raw, i): ValidDecision => {
     const at = (field: string) => `[${i}].${field}`;
     if (typeof raw?.id !== "string" || raw.id.length === 0) throw invalid(at("id"), "a decision needs a non-empty id");
@@ -137,7 +141,11 @@ export function validDecisions(decisions: DecisionInput[], text?: (s: string) =>
         if (typeof v === "string") (d as unknown as Record<string, unknown>)[key] = text(v);
       }
     }
-    return { d, decidedAt: isoTime(raw.decided_at, at("decided_at")), normalized: JSON.stringify(raw.normalized) };
+    if (raw.decided_at !== lastAt || typeof lastAt !== "string") {
+      lastIso = isoTime(raw.decided_at, at("decided_at"));
+      lastAt = raw.decided_at;
+    }
+    return { d, decidedAt: lastIso, normalized: JSON.stringify(raw.normalized) };
   });
 }
 

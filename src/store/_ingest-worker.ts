@@ -274,19 +274,20 @@ export interface PackedValues {
  */
 export function packValues(values: readonly unknown[]): PackedValues | null {
   const lengths = new Int32Array(values.length);
-  const parts: string[] = [];
+  // concatenated, not joined: most values are themselves ropes (the rendered details and hashed
+  // text), and one rope of them all is flattened in a single pass, where join flattens each first
+  let text = "";
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
     if (typeof v === "string") {
       lengths[i] = v.length;
-      parts.push(v);
+      text += v;
     } else if (v === null) {
       lengths[i] = -1;
     } else {
       return null;
     }
   }
-  const text = parts.join("");
   // a string crosses to a worker as UTF-8: a lone surrogate would arrive as U+FFFD (while lengths
   // count UTF-16 units, a well-formed text comes back unit for unit, pairs split across values included)
   if (!(text as unknown as { isWellFormed(): boolean }).isWellFormed()) return null;
