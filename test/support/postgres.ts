@@ -205,7 +205,10 @@ export async function startPostgres(): Promise<PostgresServer> {
  * stopped after them. Without the server binaries the block is skipped, and one skipped test says why.
  */
 export function describeWithPostgres(name: string, body: (server: PostgresServer) => void): void {
+  // skipped only on a machine without PostgreSQL's server binaries (the reason is the test's name);
+  // .ci/run installs them, so CI always runs these
   if (POSTGRES_BIN === null) test.skip(`${name}: ${POSTGRES_SKIP_REASON}`, () => {});
+  // reason: as above, no server binaries to start a throwaway cluster with
   describe.skipIf(POSTGRES_BIN === null)(name, () => {
     let server: PostgresServer | undefined;
     beforeAll(async () => {
