@@ -8,30 +8,14 @@
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
+import { BENCH_ADMIN, BIN, startBenchGateway } from "./_gateway";
 import { report, summarize } from "./_stats";
-
-const BIN = resolve(import.meta.dir, "..", "..", "dist", "airlock");
-
-const ADMIN = "bench-admin-token-0123456789abcdefghijklmnopqrstuvwxyz";
 
 /** A compiled gateway on a loopback port, and a one-time enrollment token from it. */
 async function gatewayFor(home: string): Promise<{ url: string; enrollment: string; proc: ReturnType<typeof Bun.spawn> }> {
-  const proc = Bun.spawn([BIN, "gateway", "--listen", "127.0.0.1:0", "--data", join(home, "gateway.db")], {
-    env: { PATH: "/usr/bin:/bin", HOME: home, AIRLOCK_HOME: join(home, "gw"), AIRLOCK_ADMIN_TOKEN: ADMIN, AIRLOCK_LOG: "warn" },
-    stdout: "pipe",
-    stderr: "inherit",
-  });
-  const reader = proc.stdout.getReader();
-  let text = "";
-  while (!/listening on (\S+)/.test(text)) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`gateway exited: ${text}`);
-    text += new TextDecoder().decode(value);
-  }
-  reader.releaseLock();
-  const url = text.match(/listening on (\S+)/)![1]!;
-  const res = await fetch(`${url}/api/v1/clients/enrollment-tokens`, { method: "POST", headers: { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" }, body: JSON.stringify({ name: "bench" }) });
+  const { url, proc } = await startBenchGateway(home, join(home, "gw"));
+  const res = await fetch(`${url}/api/v1/clients/enrollment-tokens`, { method: "POST", headers: { authorization: `Bearer ${BENCH_ADMIN}`, "content-type": "application/json" }, body: JSON.stringify({ name: "bench" }) });
   return { url, enrollment: ((await res.json()) as { token: string }).token, proc };
 }
 

@@ -30,28 +30,9 @@
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
+import { BENCH_ADMIN, startBenchGateway } from "./_gateway";
 import { report, summarize } from "./_stats";
-
-const BIN = resolve(import.meta.dir, "..", "..", "dist", "airlock");
-const ADMIN = "bench-admin-token-0123456789abcdefghijklmnopqrstuvwxyz";
-
-async function startGateway(home: string): Promise<{ url: string; proc: ReturnType<typeof Bun.spawn> }> {
-  const proc = Bun.spawn([BIN, "gateway", "--listen", "127.0.0.1:0", "--data", join(home, "gateway.db")], {
-    env: { PATH: "/usr/bin:/bin", HOME: home, AIRLOCK_HOME: home, AIRLOCK_ADMIN_TOKEN: ADMIN, AIRLOCK_LOG: "warn" },
-    stdout: "pipe",
-    stderr: "inherit",
-  });
-  const reader = proc.stdout.getReader();
-  let text = "";
-  while (!/listening on (\S+)/.test(text)) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`gateway exited: ${text}`);
-    text += new TextDecoder().decode(value);
-  }
-  reader.releaseLock();
-  return { url: text.match(/listening on (\S+)/)![1]!, proc };
-}
 
 /**
  * Request bodies of `size` decisions, built by string templating: one decision is rendered per
@@ -128,7 +109,7 @@ function flag(name: string, fallback: number): number {
 
 export async function benchGateway(totalEvents = 1_000_000, batchInflight = 4, singleInflight = 16): Promise<void> {
   const home = mkdtempSync(join(tmpdir(), "airlock-bench-gw-"));
-  const { url, proc } = await startGateway(home);
+  const { url, proc } = await startBenchGateway(home);
   try {
     const call = async (method: string, path: string, token: string, body?: unknown) => {
       const res = await fetch(`${url}${path}`, {
@@ -139,7 +120,7 @@ export async function benchGateway(totalEvents = 1_000_000, batchInflight = 4, s
       if (!res.ok) throw new Error(`${method} ${path} → ${res.status} ${await res.text()}`);
       return res.json() as Promise<any>;
     };
-    const enrollment = (await call("POST", "/api/v1/clients/enrollment-tokens", ADMIN, { name: "bench" })).token;
+    const enrollment = (await call("POST", "/api/v1/clients/enrollment-tokens", BENCH_ADMIN, { name: "bench" })).token;
     const client = (await call("POST", "/api/v1/clients/enroll", enrollment, { name: "bench", hostname: "bench", user: "bench", version: "bench" })).token;
     const session = (await call("POST", "/api/v1/sessions", client, { agent: "claude", role: "default-agent", user: "bench", host: "bench", cwd: "/w" })).session.id;
     const make = bodyMaker(session, new Date().toISOString());
@@ -165,7 +146,7 @@ export async function benchGateway(totalEvents = 1_000_000, batchInflight = 4, s
 
     // 2. batched ingests of 1,000, until the store holds totalEvents audit events
     {
-      const status = async () => (await call("GET", "/api/v1/status", ADMIN)).counts.audit_events as number;
+      const status = async () => (await call("GET", "/api/v1/status", BENCH_ADMIN)).counts.audit_events as number;
       const before = await status();
       const target = totalEvents - before;
       const bodies = Array.from({ length: Math.max(0, Math.ceil(target / 1000)) }, (_, b) => make(`b${b}`, 1000));
@@ -245,11 +226,11 @@ export async function benchGateway(totalEvents = 1_000_000, batchInflight = 4, s
       const since = new Date(Date.now() - 3600_000).toISOString();
       const paths = [`/api/v1/audit?type=decision.blocked&limit=50&since=${since}`, "/api/v1/audit?type=decision.&limit=50", `/api/v1/audit?actor=admin&limit=50`];
       for (const path of paths) {
-        for (let i = 0; i < 5; i++) await call("GET", path, ADMIN);
+        for (let i = 0; i < 5; i++) await call("GET", path, BENCH_ADMIN);
         const samples: number[] = [];
         for (let i = 0; i < 50; i++) {
           const t = performance.now();
-          await call("GET", path, ADMIN);
+          await call("GET", path, BENCH_ADMIN);
           samples.push(performance.now() - t);
         }
         report(`audit page ${path.replace(/since=[^&]+/, "since=1h").slice(14)} (1 in flight)`, summarize(samples), "ms", { p50: 20 });
