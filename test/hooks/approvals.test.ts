@@ -3,12 +3,12 @@ import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { DaemonUnavailable } from "../../src/client/daemon";
-import { leanEnv } from "../../src/config/lean";
 import { claude } from "../../src/hooks/claude";
 import { codex } from "../../src/hooks/codex";
-import { approvalWaitMs, hookAnswer, type HookDeps } from "../../src/hooks/core";
+import { approvalWaitMs, hookAnswer } from "../../src/hooks/core";
 import { cursor } from "../../src/hooks/cursor";
 import { gemini } from "../../src/hooks/gemini";
+import { fakeDeps } from "./_deps";
 
 const FIXTURES = join(import.meta.dir, "..", "fixtures", "hooks");
 const payload = (agent: string, name: string) => readFileSync(join(FIXTURES, agent, `${name}.json`), "utf8");
@@ -27,19 +27,7 @@ const check = {
 };
 
 function deps(input: string, waitAnswer: unknown | (() => unknown), env: Record<string, string> = {}) {
-  const sent: { path: string; body: any; timeoutMs: number }[] = [];
-  const d: Partial<HookDeps> = {
-    env: leanEnv({ HOME: "/nonexistent", AIRLOCK_HOME: "/nonexistent/.airlock", ...env }),
-    readInput: async () => input,
-    request: async (path, body, timeoutMs) => {
-      sent.push({ path, body, timeoutMs });
-      if (path.endsWith("/wait")) return typeof waitAnswer === "function" ? (waitAnswer as () => unknown)() : waitAnswer;
-      return check;
-    },
-    failMode: () => "closed",
-    pid: 4242,
-  };
-  return { d, sent };
+  return fakeDeps(input, (path) => (path.endsWith("/wait") ? (typeof waitAnswer === "function" ? (waitAnswer as () => unknown)() : waitAnswer) : check), {}, env);
 }
 
 const claudeOut = (stdout: string) => JSON.parse(stdout).hookSpecificOutput;

@@ -6,35 +6,15 @@ import { DaemonUnavailable } from "../../src/client/daemon";
 import { leanEnv } from "../../src/config/lean";
 import { claude } from "../../src/hooks/claude";
 import { codex } from "../../src/hooks/codex";
-import { deadlineMs, hookAnswer, MAX_DEADLINE_MS, type HookDeps } from "../../src/hooks/core";
+import { deadlineMs, hookAnswer, MAX_DEADLINE_MS } from "../../src/hooks/core";
 import { cursor } from "../../src/hooks/cursor";
 import { gemini } from "../../src/hooks/gemini";
+import { fakeDeps } from "./_deps";
 
 const FIXTURES = join(import.meta.dir, "..", "fixtures", "hooks");
 const payload = (agent: string, name: string) => readFileSync(join(FIXTURES, agent, `${name}.json`), "utf8");
 
-interface Sent {
-  path: string;
-  body: any;
-  timeoutMs: number;
-}
-
-/** Fake dependencies: the daemon answers with `verdict(path, body)`. */
-function deps(input: string, verdict: (path: string, body: any) => unknown, over: Partial<HookDeps> = {}) {
-  const sent: Sent[] = [];
-  const d: Partial<HookDeps> = {
-    env: leanEnv({ HOME: "/nonexistent", AIRLOCK_HOME: "/nonexistent/.airlock" }),
-    readInput: async () => input,
-    request: async (path, body, timeoutMs) => {
-      sent.push({ path, body, timeoutMs });
-      return verdict(path, body);
-    },
-    failMode: () => "closed",
-    pid: 4242,
-    ...over,
-  };
-  return { d, sent };
-}
+const deps = fakeDeps;
 
 const answer = (verdict: string, extra: Record<string, unknown> = {}) => ({
   verdict,

@@ -12,28 +12,9 @@ import { codex } from "../../src/hooks/codex";
 import { END_DEADLINE_MS, hookAnswer, type Adapter, type HookDeps } from "../../src/hooks/core";
 import { cursor } from "../../src/hooks/cursor";
 import { gemini } from "../../src/hooks/gemini";
+import { fakeDeps } from "./_deps";
 
-interface Sent {
-  path: string;
-  body: any;
-  timeoutMs: number;
-}
-
-function deps(input: string, reply: (path: string, body: any) => unknown, over: Partial<HookDeps> = {}) {
-  const sent: Sent[] = [];
-  const d: Partial<HookDeps> = {
-    env: leanEnv({ HOME: "/nonexistent", AIRLOCK_HOME: "/nonexistent/.airlock" }),
-    readInput: async () => input,
-    request: async (path, body, timeoutMs) => {
-      sent.push({ path, body, timeoutMs });
-      return reply(path, body);
-    },
-    failMode: () => "closed",
-    pid: 4242,
-    ...over,
-  };
-  return { d, sent };
-}
+const deps = fakeDeps;
 
 /** Each agent's documented end payload. */
 const PAYLOADS: Record<"claude" | "gemini" | "cursor", Record<string, unknown>> = {
