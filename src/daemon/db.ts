@@ -291,22 +291,13 @@ const APPROVAL_COLS =
 const SESSION_COLS =
   "id, token_hash, agent, role, cwd, pid, user, host, status, implicit, agent_pid, exit_code, created_at, updated_at, ended_at, agent_gone_at, hook_agent, agent_session_id";
 
-export interface NewSession {
-  id: string;
-  token_hash: string;
-  agent: string;
-  role: string;
-  cwd: string;
-  pid: number | null;
-  user: string;
-  host: string;
-  status: SessionStatus;
+/** A session to insert: its row's fields the caller chooses (times and exit are the database's) */
+export type NewSession = Omit<SessionRow, "implicit" | "exit_code" | "created_at" | "updated_at" | "ended_at" | "agent_gone_at" | "hook_agent" | "agent_session_id"> & {
   implicit: boolean;
-  agent_pid: number | null;
   /** a session a hook opened: the hook's agent and the agent's own session id */
   hook_agent?: string | null;
   agent_session_id?: string | null;
-}
+};
 
 export class DaemonDb {
   readonly path: string;
