@@ -70,7 +70,7 @@ import { sha256Hex } from "./_hash";
 import { keysetPage, QMARK, Where } from "./_where";
 import { clientEnrolledDetails, pairingClaimedDetails, sessionCreatedDetails, tokenCreatedDetails, verificationDetails } from "./_events";
 import { AUDIT_COLS, auditEvent, DECISION_COLS, decisionRecord, docRecord, sessionRecord, TOKEN_COLS, tokenRecord, roleBundle, type DocRow, type TokenRow } from "./_records";
-import { createIngestKernel, INGEST_FIELDS, IngestWriter, packValues, type IngestBatch, type IngestOutcome, type IngestResult, type Submission } from "./_ingest-worker";
+import { createIngestKernel, INGEST_FIELDS, IngestWriter, packValues, type ChainHead, type IngestBatch, type IngestOutcome, type IngestResult, type Submission } from "./_ingest-worker";
 import { MIGRATIONS } from "./_migrations";
 import { APPROVAL_STATUSES, type ApprovalRecord, type ApprovalStatus, type DecisionValue, type PublicKeys, type SignedDecision } from "../protocol/approvals";
 import { APPROVAL_COLS, approvalRecord, DEVICE_COLS, deviceExpired, deviceRequest, envelopeJson, PAIRING_COLS, pairingRecord, pendingPoll, type ApprovalRow, type DeviceRow, type PairingRow } from "./_approvals";
@@ -395,6 +395,11 @@ class AuditAppender {
     this.s.auditInsert.run(...this.seal(type, actor, target, details));
   }
 
+  /** the chain's head as this transaction leaves it */
+  get chainHead(): ChainHead | null {
+    return this.head === null ? null : [this.head.seq, this.head.hash, this.head.created_at];
+  }
+
   /** events sealed in this transaction */
   get appended(): number {
     return this.head === null ? 0 : this.head.seq - this.firstSeq;
@@ -606,6 +611,7 @@ class SqliteStore implements Store {
       audit.finish();
       this.s.commit.run();
       this.afterCommit(audit.appended);
+      if (audit.appended > 0) this.writer?.headMoved(audit.chainHead);
       return result;
     } catch (error) {
       if (this.db.inTransaction) this.s.rollback.run();
@@ -1051,7 +1057,7 @@ class SqliteStore implements Store {
         outcome = await this.ingest(group, values);
       } catch (error) {
         const mapped = mapSqliteError(error);
-        outcome = { results: group.map(() => ({ ok: false, error: mapped })), appended: 0 };
+        outcome = { results: group.map(() => ({ ok: false, error: mapped })), appended: 0, head: null, hashedAhead: 0 };
       }
       outcome.results.forEach((r, k) => {
         results[positions[k]!] = batchResult(r);
@@ -1081,6 +1087,7 @@ class SqliteStore implements Store {
     this.kernel ??= createIngestKernel(this.db, chainedEventText, INGEST_FIELDS);
     const outcome = this.kernel.run({ now: this.now(), batches, values });
     this.afterCommit(outcome.appended);
+    if (outcome.appended > 0) this.writer?.headMoved(outcome.head);
     if (this.path !== null && this.writer === null && !this.writerOff && !this.closed) {
       this.ingestedHere += values.length / INGEST_FIELDS;
       if (this.ingestedHere >= WRITER_START_DECISIONS) this.startWriter();

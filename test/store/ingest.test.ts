@@ -423,6 +423,55 @@ describe("the writer thread", () => {
     expect(snapshot(join(dir.path, "there.db")).decisions.slice(0, expected.length)).toEqual(expected);
   });
 
+  test("hashes computed ahead on the request thread are used when the head is as guessed; the writer hashes for itself wherever it is not", async () => {
+    await using dir = await tempDir();
+    const path = join(dir.path, "gateway.db");
+    const { store, internals } = await withWriter(path);
+    const writer = () => internals.writer as unknown as { answered: number; hashedAhead: number };
+    const many = (prefix: string, n = 100, overrides = {}) => Array.from({ length: n }, (_, i) => decision(`${prefix}${i}`, overrides));
+    const ahead = async (run: () => Promise<unknown>) => {
+      const before = writer().hashedAhead;
+      await run();
+      return writer().hashedAhead - before;
+    };
+    try {
+      // enrolling moved the head on the store's own connection: the guess follows it
+      await enroll(store, "c1");
+      expect(await ahead(() => store.ingestDecisions("c1", many("a"), "client:c1"))).toBe(100);
+      // another connection (another store on the file) moves the head unseen: the group finds
+      // another head than guessed and hashes for itself, and its answer tells the head again
+      const other = openSqliteStore(path);
+      await other.createToken({ id: "v0", kind: "viewer", name: "v", hash: sha256Hex("viewer-0") }, "admin:root");
+      await other.close();
+      expect(await ahead(() => store.ingestDecisions("c1", many("b", 100, { verdict: "block", policy: "p", rule: "r" }), "client:c1"))).toBe(0);
+      // an audited write on the store's own connection moves the head: the next guess follows it
+      await store.createToken({ id: "v1", kind: "viewer", name: "v", hash: sha256Hex("viewer-1") }, "admin:root");
+      expect(await ahead(() => store.ingestDecisions("c1", many("c"), "client:c1"))).toBe(100);
+      // a decision stored already was counted in as new: from there on the writer hashes itself
+      expect(await ahead(() => store.ingestDecisions("c1", [...many("d", 50), decision("a3"), ...many("e", 49)], "client:c1"))).toBe(50);
+      // a repeat inside the group is left out on both sides
+      expect(await ahead(() => store.ingestDecisions("c1", [...many("f", 50), decision("f3"), ...many("g", 49)], "client:c1"))).toBe(99);
+      // an unknown client's batch in the group: the batches after it are hashed by the writer
+      const results = await (store as GroupStore).ingestDecisionBatches([
+        { clientId: "c1", decisions: many("h"), actor: "client:c1" },
+        { clientId: "ghost", decisions: many("i"), actor: "client:ghost" },
+        { clientId: "c1", decisions: many("j"), actor: "client:c1" },
+      ]);
+      expect(results.map((r) => r.ok)).toEqual([true, false, true]);
+      // concurrent submissions: each group is guessed from the one sent before it, still in flight
+      const answered = writer().answered;
+      const before = writer().hashedAhead;
+      await Promise.all(Array.from({ length: 12 }, (_, i) => store.ingestDecisions("c1", many(`k${i}-`, 300), "client:c1")));
+      expect(writer().answered - answered).toBeGreaterThan(2);
+      expect(writer().hashedAhead - before).toBe(12 * 300);
+      const report = await verifyStoreAudit(store);
+      expect(report.ok).toBe(true);
+      expect((await store.counts()).decisions_by_verdict).toEqual({ allow: 100 + 100 + 99 + 99 + 200 + 3600, require_approval: 0, block: 100 });
+    } finally {
+      await store.close();
+    }
+  });
+
   test("a writer that cannot open the database hands its work back: nothing is lost", async () => {
     await using dir = await tempDir();
     const path = join(dir.path, "gateway.db");
