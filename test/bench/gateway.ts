@@ -26,7 +26,7 @@
  *
  * This VM's speed drifts (the same binary measured 15–25 ms of gateway CPU per 1,000 batched events
  * within one hour), so the run starts by timing a fixed piece of CPU work (parsing and hashing one
- * 1,000-decision body, median of 50): compare figures between runs only alongside it.
+ * 1,000-decision body, median of 200): compare figures between runs only alongside it.
  *
  * The load generator shares the machine's 2 cores with the gateway, so it does as little as it can
  * inside the timed loops: every request body is built (and UTF-8 encoded) beforehand, with unique
@@ -112,11 +112,11 @@ function flag(name: string, fallback: number): number {
   return i > 0 ? Number(process.argv[i + 1]) : fallback;
 }
 
-/** The machine's speed right now: ms to parse and SHA-256 one 1,000-decision body (median of 50). */
+/** The machine's speed right now: ms to parse and SHA-256 one 1,000-decision body (median of 200). */
 function referenceWork(body: Uint8Array): number {
   const samples: number[] = [];
   const text = new TextDecoder().decode(body);
-  for (let i = 0; i < 60; i++) {
+  for (let i = 0; i < 210; i++) {
     const t = performance.now();
     JSON.parse(text);
     Bun.SHA256.hash(body, "hex");
