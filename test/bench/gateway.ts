@@ -11,8 +11,9 @@
  * 2. batched ingests: POST /api/v1/decisions with 1,000 decisions each (the API's most), 8 in
  *    flight, as a fleet's daemons' outboxes ship: a capacity figure needs the gateway saturated, and
  *    fewer leave it waiting on the load generator's round trips (the request thread parses one batch
- *    while the writer thread commits another; at 4 in flight vmstat shows 14–20% of the 2 cores idle,
- *    at 8, 4–9%, and 8 measured 6–10% more events/s than 4, run for run), until the store holds
+ *    while the writer thread commits another; at 4 in flight vmstat showed 11–20% of the 2 cores
+ *    idle, at 8, 4–9%; 8 measured 6–10% more events/s than 4 run for run while the VM ran slow, and
+ *    about the same, 94–102k, at its usual speed), until the store holds
  *    `--events` audit events (1,000,000); events accepted per second over the phase, each request's
  *    latency, and the CPU the gateway and the load generator used per 1,000 events.
  * 3. open loop: after phase 2 the gateway is left to settle (the load generator waits until the
