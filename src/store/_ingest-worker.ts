@@ -78,7 +78,10 @@ export interface IngestOutcome {
 /**
  * The kernel for one connection. Each batch gets what its own `ingestDecisions` would give: an
  * unknown client fails that batch alone (found before any of its rows); duplicates are found by id
- * among the stored decisions and those added earlier in the group; a database error rolls the
+ * among the stored decisions and those added earlier in the group (the stored ones optimistically:
+ * the group is first written without looking its ids up, as retried batches are rare, and an id
+ * stored already fails its INSERT on decisions.id's UNIQUE index, rolling the group back to be
+ * written again with the lookups; a lone decision is looked up at once); a database error rolls the
  * group back and, unless the database is busy (then every batch gets that error), each batch is
  * retried in its own transaction. SELF-CONTAINED (see the file comment).
  */
@@ -156,7 +159,7 @@ export function createIngestKernel(db: Database, chainedText: typeof chainedEven
   };
 
   /** The batches at `which` (with their first value's index) in one transaction. Throws on a database error (rolled back). */
-  function transaction(group: IngestGroup, which: number[], starts: number[]): IngestOutcome {
+  function transaction(group: IngestGroup, which: number[], starts: number[], probe: boolean): IngestOutcome {
     const { now, batches, values } = group;
     begin.run();
     try {
@@ -198,15 +201,19 @@ export function createIngestKernel(db: Database, chainedText: typeof chainedEven
         const start = starts[b]!;
         // which ids are stored already (under the write lock: nobody adds one meanwhile)
         const stored = new Set<unknown>();
-        const ids: unknown[] = [];
-        for (let k = 0; k < count; k++) ids.push(values[start + k * fields]);
-        const json = count === 1 ? "" : JSON.stringify(ids);
-        if (count === 1 || json.includes("\\ud")) {
-          // one id, or an id that may hold a lone surrogate (JSON would decode it to other bytes
-          // than binding does): look each up as a bound parameter
-          for (const id of ids) if (decisionExists.get(id as string)) stored.add(id);
-        } else {
-          for (const r of decisionsExisting.all(json) as { id: string }[]) stored.add(r.id);
+        if (count === 1) {
+          if (decisionExists.get(values[start] as string)) stored.add(values[start]);
+        } else if (probe) {
+          const ids: unknown[] = [];
+          for (let k = 0; k < count; k++) ids.push(values[start + k * fields]);
+          const json = JSON.stringify(ids);
+          if (json.includes("\\ud")) {
+            // an id that may hold a lone surrogate (JSON would decode it to other bytes than binding
+            // does): look each up as a bound parameter
+            for (const id of ids) if (decisionExists.get(id as string)) stored.add(id);
+          } else {
+            for (const r of decisionsExisting.all(json) as { id: string }[]) stored.add(r.id);
+          }
         }
         decisions.setShared(clientId);
         events.setShared(actor);
@@ -277,7 +284,14 @@ export function createIngestKernel(db: Database, chainedText: typeof chainedEven
       }
       const all = group.batches.map((_, i) => i);
       try {
-        return transaction(group, all, starts);
+        try {
+          // optimistic: a batch's ids are not looked up first, and an id stored already fails its
+          // INSERT (decisions.id is UNIQUE); then the group is written again, looking them up
+          return transaction(group, all, starts, false);
+        } catch (error) {
+          if ((error as { code?: unknown })?.code !== "SQLITE_CONSTRAINT_UNIQUE") throw error;
+          return transaction(group, all, starts, true);
+        }
       } catch (error) {
         // busy (the lock did not come within busy_timeout) is the same answer for all, without retries
         if (all.length === 1 || isBusy(error)) return { results: all.map(() => ({ ok: false, error })), appended: 0, head: null, hashedAhead: 0 };
@@ -288,7 +302,7 @@ export function createIngestKernel(db: Database, chainedText: typeof chainedEven
       let last: ChainHead | null = null;
       for (const i of all) {
         try {
-          const one = transaction(group, [i], starts);
+          const one = transaction(group, [i], starts, true);
           results.push(one.results[0]!);
           appended += one.appended;
           last = one.head;
