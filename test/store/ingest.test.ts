@@ -453,6 +453,8 @@ describe("the writer thread", () => {
       let answer: unknown;
       expect(await ahead(async () => (answer = await store.ingestDecisions("c1", [...many("d", 50), decision("a3"), ...many("e", 49)], "client:c1")))).toBe(50);
       expect(answer).toEqual({ accepted: 99, duplicates: 1 });
+      // a long text (80 KB of UTF-8 in one event) is hashed ahead as well
+      expect(await ahead(() => store.ingestDecisions("c1", [...many("long", 99), decision("long-one", { command: `echo ${"é".repeat(40_000)}` })], "client:c1"))).toBe(100);
       // a repeat inside the group is left out on both sides
       expect(await ahead(() => store.ingestDecisions("c1", [...many("f", 50), decision("f3"), ...many("g", 49)], "client:c1"))).toBe(99);
       // an unknown client's batch in the group: the batches after it are hashed by the writer
@@ -470,7 +472,7 @@ describe("the writer thread", () => {
       expect(writer().hashedAhead - before).toBe(12 * 300);
       const report = await verifyStoreAudit(store);
       expect(report.ok).toBe(true);
-      expect((await store.counts()).decisions_by_verdict).toEqual({ allow: 100 + 100 + 99 + 99 + 200 + 3600, require_approval: 0, block: 100 });
+      expect((await store.counts()).decisions_by_verdict).toEqual({ allow: 100 + 100 + 99 + 100 + 99 + 200 + 3600, require_approval: 0, block: 100 });
     } finally {
       await store.close();
     }
