@@ -16,6 +16,7 @@ import type { JsonObject } from "../protocol/records";
 import { createShellAnalyzer } from "../shell/analyzer";
 import { openSqliteStore } from "../store/sqlite";
 import type { Store } from "../store/types";
+import { execWithServerAllocator } from "./_allocator";
 import { createLogger } from "./_log";
 import { assertNoErrors } from "./_policies";
 import { join } from "node:path";
@@ -66,6 +67,7 @@ function makeCommand(kind: "gateway" | "serve") {
       "public-url": { type: "string", description: "The URL users and daemons reach this gateway at (printed and used in links)" },
     },
     async run({ args }) {
+      execWithServerAllocator();
       const env = readEnv();
       const paths = airlockPaths(env);
       const listen = parseListen(args.listen ?? env.AIRLOCK_LISTEN ?? (local ? "127.0.0.1:8787" : "0.0.0.0:8787"), args.listen ? "--listen" : "AIRLOCK_LISTEN");

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { Database } from "bun:sqlite";
-import { chmodSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { run, type RunResult } from "../support/binary";
 import { apiCall as api, spawnGateway, type SpawnedGateway } from "../support/spawned-gateway";
@@ -99,6 +99,31 @@ describe("first start", () => {
     expect(gw.stdout()).toContain("First start: seeded the default policies and roles.");
     expect(gw.stdout()).toContain("Admin token: the value of AIRLOCK_ADMIN_TOKEN.");
     expect(gw.stdout() + gw.stderr()).not.toContain(ADMIN);
+  });
+});
+
+describe("allocator setting", () => {
+  /** the environment the process with this pid runs with (Linux) */
+  const environOf = (pid: number): string[] => readFileSync(`/proc/${pid}/environ`, "utf8").split("\0");
+
+  test("the gateway re-executes itself once with mimalloc's purge delay for servers: same pid, same output, clean stop", async () => {
+    await using dir = await tempDir();
+    const gw = await spawnGateway(["gateway", "--listen", "127.0.0.1:0", "--data", join(dir.path, "gateway.db")], { home: dir.path, env: { AIRLOCK_ADMIN_TOKEN: ADMIN } });
+    expect(environOf(gw.proc.pid)).toContain("MIMALLOC_PURGE_DELAY=10000");
+    expect((await api(gw.url, "GET", "/api/v1/status", ADMIN)).status).toBe(200);
+    expect(await gw.stop()).toBe(0);
+    expect(gw.stdout().match(/listening on/g)?.length).toBe(1);
+  });
+
+  test("an operator's own MIMALLOC_PURGE_DELAY is kept as it is (serve too)", async () => {
+    await using dir = await tempDir();
+    const gw = await spawnGateway(["serve", "--listen", "127.0.0.1:0", "--data", join(dir.path, "gateway.db")], {
+      home: dir.path,
+      env: { AIRLOCK_ADMIN_TOKEN: ADMIN, MIMALLOC_PURGE_DELAY: "25" },
+    });
+    expect(environOf(gw.proc.pid)).toContain("MIMALLOC_PURGE_DELAY=25");
+    expect(environOf(gw.proc.pid)).not.toContain("MIMALLOC_PURGE_DELAY=10000");
+    expect(await gw.stop()).toBe(0);
   });
 });
 
