@@ -17,18 +17,15 @@
  */
 
 /** mimalloc's purge delay for long-running server processes, in ms */
-export const SERVER_PURGE_DELAY_MS = "10000";
-
-type Execve = (file: string, args: string[], env: Record<string, string | undefined>) => never;
+const SERVER_PURGE_DELAY_MS = "10000";
 
 /** Re-executes the compiled binary with the server allocator setting, unless it is set already; returns if it cannot. */
 export function execWithServerAllocator(): void {
   if (process.env.MIMALLOC_PURGE_DELAY !== undefined) return;
   if (!Bun.main.startsWith("/$bunfs/")) return; // not the compiled binary
-  const execve = (process as unknown as { execve?: Execve }).execve;
-  if (typeof execve !== "function") return;
+  if (typeof process.execve !== "function") return;
   try {
-    execve(process.execPath, [process.execPath, ...process.argv.slice(2)], { ...process.env, MIMALLOC_PURGE_DELAY: SERVER_PURGE_DELAY_MS });
+    process.execve(process.execPath, [process.execPath, ...process.argv.slice(2)], { ...process.env, MIMALLOC_PURGE_DELAY: SERVER_PURGE_DELAY_MS });
   } catch {
     // the process could not be replaced: it runs on with mimalloc's default, which only costs time
   }
